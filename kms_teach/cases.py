@@ -1,0 +1,184 @@
+"""Patient cases: the infants a learner follows, read from ``assets/cases``.
+
+A case is a YAML file naming the infant's age and weight, the driving process
+(a vascular tumour, sepsis, antibodies or nothing), how active it is and when,
+any parameter that differs from the defaults, a narrative and citations.
+Any function that takes a case accepts a built-in name (``"khe-kms"``) or the
+path of a case file an educator wrote.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._assets import AssetError, assets_dir, read_yaml, require
+from .parameters import load_parameters
+
+__all__ = ["Case", "Activity", "load_case", "case_names", "list_cases", "DRIVERS", "STARTING_STATES"]
+
+#: What the case's "activity" stands for.
+DRIVERS = {
+    "tumour": "a vascular tumour (KHE, TA, RICH) trapping platelets and consuming clotting factors",
+    "systemic": "a body-wide process (sepsis) consuming platelets and clotting factors",
+    "immune": "antibodies removing platelets (ITP, NAIT)",
+    "none": "no consumptive process",
+}
+#: How the pools start on day 0.
+STARTING_STATES = {
+    "equilibrium": "every pool in balance with the activity on day 0 (an established process)",
+    "healthy": "normal values for age (the process begins later)",
+}
+
+
+@dataclass(frozen=True)
+class Activity:
+    """How active the driving process is over time.
+
+    Attributes
+    ----------
+    severity : float
+        Activity at full development (1.0 = reference untreated KMP), dimensionless.
+    onset_day : float
+        Day (relative to day 0; negative means before) at which activity is half developed.
+    rise_days : float
+        Days over which activity rises from about 12% to 88%.
+    growth_per_week : float
+        Further growth of activity in early infancy (fraction per week, compounding).
+    growth_until_age_days : float
+        Age after which growth stops.
+    involution_day : float or None
+        Day from which the process wanes by itself (None: it does not).
+    involution_half_life_days : float
+        Half-life of that waning, days.
+    """
+
+    severity: float
+    onset_day: float = -30.0
+    rise_days: float = 5.0
+    growth_per_week: float = 0.0
+    growth_until_age_days: float = 180.0
+    involution_day: float | None = None
+    involution_half_life_days: float = 7.0
+
+
+@dataclass(frozen=True)
+class Case:
+    """One patient case (see ``assets/cases/*.yaml``)."""
+
+    name: str
+    title: str
+    description: str
+    diagnosis: str
+    driver: str
+    age_days: float
+    weight_kg: float
+    narrative: str
+    starting_state: str
+    activity: Activity
+    parameters: dict = field(default_factory=dict)
+    teaching_points: tuple = ()
+    citations: tuple = ()
+    path: str = ""
+
+
+def _cases_dir() -> Path:
+    return assets_dir() / "cases"
+
+
+def case_names() -> list[str]:
+    """Names of the built-in cases, sorted."""
+    return sorted(p.stem for p in _cases_dir().glob("*.yaml"))
+
+
+def list_cases() -> list[Case]:
+    """Every built-in case, loaded and validated."""
+    return [load_case(name) for name in case_names()]
+
+
+def load_case(name_or_path: str | Path) -> Case:
+    """Load a case by built-in name or from a YAML file path.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the built-in cases).
+    AssetError
+        For an unreadable or invalid file, naming the file, case and field.
+    """
+    text = str(name_or_path)
+    candidate = Path(text)
+    if text.endswith((".yaml", ".yml")) or candidate.is_file():
+        return _load(candidate.resolve())
+    if text not in case_names():
+        raise ValueError(f"unknown case {text!r}; valid cases: {', '.join(case_names())}")
+    return _load_builtin(text)
+
+
+@functools.lru_cache(maxsize=None)
+def _load_builtin(name: str) -> Case:
+    return _load(_cases_dir() / f"{name}.yaml")
+
+
+def _number(mapping, key, path, item, *, low=-math.inf, high=math.inf, default=...):
+    value = require(mapping, key, float, path=path, item=item, default=default)
+    if value is None:
+        return None
+    if not (math.isfinite(value) and low <= value <= high):
+        raise AssetError(path, f"must lie between {low:g} and {high:g}, not {value:g}", item=item, field=key)
+    return value
+
+
+def _choice(mapping, key, choices, path, item):
+    value = require(mapping, key, str, path=path, item=item)
+    if value not in choices:
+        raise AssetError(path, f"must be one of {', '.join(choices)}, not {value!r}", item=item, field=key)
+    return value
+
+
+def _load(path: Path) -> Case:
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise AssetError(path, "must be a mapping of case fields")
+    item = str(data.get("name") or path.stem)
+    name = require(data, "name", str, path=path, item=item)
+    act = require(data, "activity", dict, path=path, item=item)
+    where = f"{item} activity"
+    activity = Activity(
+        severity=_number(act, "severity", path, where, low=0, high=5),
+        onset_day=_number(act, "onset_day", path, where, low=-3650, high=3650, default=-30.0),
+        rise_days=_number(act, "rise_days", path, where, low=0.1, high=365, default=5.0),
+        growth_per_week=_number(act, "growth_per_week", path, where, low=0, high=0.5, default=0.0),
+        growth_until_age_days=_number(act, "growth_until_age_days", path, where, low=0, high=3650, default=180.0),
+        involution_day=_number(act, "involution_day", path, where, low=-3650, high=3650, default=None),
+        involution_half_life_days=_number(act, "involution_half_life_days", path, where, low=0.1, high=3650, default=7.0),
+    )
+    overrides = require(data, "parameters", dict, path=path, item=item, default={})
+    table = load_parameters()
+    for key, value in overrides.items():
+        if key not in table:
+            raise AssetError(path, f"unknown parameter {key!r}; valid: {', '.join(table)}", item=item, field="parameters")
+        p = table[key]
+        _number(overrides, key, path, f"{item} parameters", low=p.low, high=p.high)
+    citations = require(data, "citations", list, path=path, item=item)
+    if not citations or not all(isinstance(c, str) and c.strip() for c in citations):
+        raise AssetError(path, "must be a non-empty list of citation strings", item=item, field="citations")
+    points = require(data, "teaching_points", list, path=path, item=item, default=[])
+    return Case(
+        name=name,
+        title=require(data, "title", str, path=path, item=item),
+        description=require(data, "description", str, path=path, item=item),
+        diagnosis=require(data, "diagnosis", str, path=path, item=item),
+        driver=_choice(data, "driver", DRIVERS, path, item),
+        age_days=_number(data, "age_days", path, item, low=0, high=3650),
+        weight_kg=_number(data, "weight_kg", path, item, low=0.3, high=50),
+        narrative=" ".join(require(data, "narrative", str, path=path, item=item).split()),
+        starting_state=_choice(data, "starting_state", STARTING_STATES, path, item),
+        activity=activity,
+        parameters={k: float(v) for k, v in overrides.items()},
+        teaching_points=tuple(str(p) for p in points),
+        citations=tuple(citations),
+        path=str(path),
+    )
