@@ -1,0 +1,7 @@
+"""Allow ``python -m kms_teach ...`` as a synonym of ``kms-teach ...``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,230 @@
+"""The ``kms-teach`` command line (also ``python -m kms_teach``).
+
+A stable contract used by lessons' readers, educators and tests:
+
+- ``kms-teach cases`` / ``kms-teach treatments``: names with one-line descriptions.
+- ``kms-teach simulate CASE [--days N] [--treat NAME[@DAY]]... [--every HOURS] [--format csv|json]``
+- ``kms-teach cohort CASE --n N [--seed S] [--treat NAME[@DAY]]... [--response "platelets>=100@28"]
+  [--days N] [--every HOURS] [--format text|csv|json]``
+
+Bad input prints one line on stderr naming what is wrong and the valid
+choices, and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import Sequence
+
+from ._assets import AssetError
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+
+#: Decimal places of each column in CSV and JSON output.
+DECIMALS = {"day": 2, "platelets": 1, "fibrinogen": 3, "d_dimer": 2, "hemoglobin": 2, "pt": 1, "aptt": 1}
+PERCENTILES = (5, 25, 50, 75, 95)
+NOTICE = "Educational use only, not for clinical decisions."
+
+
+class UsageError(Exception):
+    """Bad command-line input; reported as one line with exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, no usage dump
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _positive_number():
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number greater than 0, not {text!r}") from None
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"must be a number greater than 0, not {text!r}")
+        return value
+
+    return parse
+
+
+def _count(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 200000, not {text!r}") from None
+    if not 1 <= value <= 200_000:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 200000, not {text!r}")
+    return value
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, not {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, not {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="kms-teach",
+        description=f"Simulate Kasabach-Merritt phenomenon for teaching. {NOTICE}",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    sub.add_parser("cases", help="list the patient cases")
+    sub.add_parser("treatments", help="list the treatments")
+
+    treat_help = "treatment from a day (day 0 = case start), e.g. sirolimus@0; repeatable"
+    sim = sub.add_parser("simulate", help="simulate one infant's lab values over time")
+    sim.add_argument("case", help="case name (see 'kms-teach cases') or a case YAML file")
+    sim.add_argument("--days", type=_positive_number(), default=120.0, help="length of the course in days (default 120)")
+    sim.add_argument("--treat", action="append", default=[], metavar="NAME[@DAY]", help=treat_help)
+    sim.add_argument("--every", type=_positive_number(), default=6.0, metavar="HOURS", help="hours between rows (default 6)")
+    sim.add_argument("--format", choices=("csv", "json"), default="csv", help="output format (default csv)")
+
+    coh = sub.add_parser("cohort", help="simulate a virtual cohort and its response rate")
+    coh.add_argument("case", help="case name (see 'kms-teach cases') or a case YAML file")
+    coh.add_argument("--n", type=_count, required=True, help="number of infants (1-200000)")
+    coh.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    coh.add_argument("--treat", action="append", default=[], metavar="NAME[@DAY]", help=treat_help)
+    coh.add_argument("--response", default="platelets>=100@28", metavar="LAB>=VALUE@DAY",
+                     help="response criterion (default platelets>=100@28, the Ji 2022 RCT endpoint)")
+    coh.add_argument("--days", type=_positive_number(), default=None, help="length in days (default: the criterion's day, at least 28)")
+    coh.add_argument("--every", type=_positive_number(), default=24.0, metavar="HOURS", help="hours between samples (default 24)")
+    coh.add_argument("--format", choices=("text", "csv", "json"), default="text", help="output format (default text)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        handler = {"cases": _cases, "treatments": _treatments, "simulate": _simulate, "cohort": _cohort}[args.command]
+        text = handler(args)
+    except (UsageError, ValueError, AssetError, OSError) as exc:
+        print(f"kms-teach: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. piped into `head`
+        sys.stderr.close()
+    return EXIT_OK
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
+
+
+def _cases(args) -> str:
+    from .cases import list_cases
+
+    cases = list_cases()
+    width = max(len(c.name) for c in cases)
+    return "".join(f"{c.name:<{width}}  {c.description}\n" for c in cases)
+
+
+def _treatments(args) -> str:
+    from .treatments import load_treatments
+
+    catalogue = load_treatments()
+    width = max(len(name) for name in catalogue)
+    return "".join(f"{name:<{width}}  {t.kind:<13}  {t.description}\n" for name, t in catalogue.items())
+
+
+def _round(values, decimals):
+    return [round(float(v), decimals) for v in values]
+
+
+def _simulate(args) -> str:
+    from .model import LAB_UNITS, simulate
+
+    result = simulate(args.case, args.treat, days=args.days, every_hours=args.every)
+    columns = result.columns()
+    if args.format == "json":
+        payload = {
+            "notice": NOTICE,
+            "case": result.case,
+            "treatments": [str(e) for e in result.treatments],
+            "days": args.days,
+            "every_hours": args.every,
+            "units": {"day": "days since the case's day 0", **LAB_UNITS},
+            "series": {name: _round(values, DECIMALS[name]) for name, values in columns.items()},
+        }
+        return json.dumps(payload, indent=1) + "\n"
+    names = list(columns)
+    lines = [",".join(names)]
+    formats = [f"{{:.{DECIMALS[n]}f}}" for n in names]
+    for row in zip(*columns.values()):
+        lines.append(",".join(f.format(v) for f, v in zip(formats, row)))
+    return "\n".join(lines) + "\n"
+
+
+def _cohort(args) -> str:
+    from .model import LAB_UNITS, LABS, parse_criterion, simulate_cohort
+
+    criterion = parse_criterion(args.response)
+    days = args.days if args.days is not None else max(28.0, criterion.day)
+    if criterion.day > days:
+        raise ValueError(f"the response day {criterion.day:g} lies beyond the simulated {days:g} days; raise --days")
+    cohort = simulate_cohort(args.case, n=args.n, seed=args.seed, treatments=args.treat, days=days, every_hours=args.every)
+    rate = cohort.response_rate(criterion)
+    pct = {lab: cohort.percentiles(lab, PERCENTILES) for lab in LABS}
+    if args.format == "json":
+        payload = {
+            "notice": NOTICE,
+            "case": cohort.case,
+            "n": cohort.n,
+            "seed": cohort.seed,
+            "treatments": [str(e) for e in cohort.treatments],
+            "response": str(criterion),
+            "response_rate": round(rate, 4),
+            "units": dict(LAB_UNITS),
+            "day": _round(cohort.day, 2),
+            "percentiles": {
+                lab: {f"p{int(q)}": _round(v, DECIMALS[lab]) for q, v in pct[lab].items()} for lab in LABS
+            },
+        }
+        return json.dumps(payload, indent=1) + "\n"
+    if args.format == "csv":
+        header = "day,lab," + ",".join(f"p{q}" for q in PERCENTILES)
+        lines = [header]
+        for i, day in enumerate(cohort.day):
+            for lab in LABS:
+                cells = ",".join(f"{pct[lab][q][i]:.{DECIMALS[lab]}f}" for q in PERCENTILES)
+                lines.append(f"{day:.2f},{lab},{cells}")
+        return "\n".join(lines) + "\n"
+    plan = ", ".join(str(e) for e in cohort.treatments) or "no treatment"
+    lines = [
+        f"{NOTICE}",
+        f"Virtual cohort: {cohort.case}, n={cohort.n}, seed={cohort.seed}, {plan}",
+        f"response_rate ({criterion}): {rate:.3f}",
+        "",
+        "Median (5th-95th percentile) by day:",
+    ]
+    header = f"{'day':>5}  " + "  ".join(f"{lab + ' (' + LAB_UNITS[lab] + ')':>24}" for lab in LABS)
+    lines.append(header)
+    for day in _summary_days(cohort.day):
+        i = int(abs(cohort.day - day).argmin())
+        cells = []
+        for lab in LABS:
+            d = DECIMALS[lab]
+            cells.append(f"{pct[lab][50][i]:.{d}f} ({pct[lab][5][i]:.{d}f}-{pct[lab][95][i]:.{d}f})".rjust(24))
+        lines.append(f"{cohort.day[i]:>5g}  " + "  ".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+def _summary_days(days):
+    last = float(days[-1])
+    picks = [0, 3, 7, 14, 21, 28] + list(range(42, int(last) + 1, 14))
+    return sorted({d for d in picks if d <= last} | {last})
