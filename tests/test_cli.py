@@ -1,0 +1,162 @@
+"""The command line is a contract: columns, units, exit codes and messages."""
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from kms_teach.cli import main
+
+HEADER = "day,platelets,fibrinogen,d_dimer,hemoglobin,pt,aptt"
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cases_lists_every_case_with_a_description(capsys):
+    code, out, _ = run(capsys, "cases")
+    names = [line.split()[0] for line in out.splitlines()]
+    assert code == 0
+    for name in ("khe-kms", "khe-onset", "ta-kms", "infantile-hemangioma", "sepsis-dic", "nait", "rich"):
+        assert name in names
+    assert all(len(line.split(maxsplit=1)) == 2 for line in out.splitlines())
+
+
+def test_treatments_lists_every_required_treatment(capsys):
+    code, out, _ = run(capsys, "treatments")
+    names = {line.split()[0] for line in out.splitlines()}
+    required = {"sirolimus", "prednisolone", "vincristine", "aspirin", "ticlopidine", "propranolol",
+                "interferon-alpha", "embolization", "excision", "radiation", "platelet-transfusion",
+                "cryoprecipitate", "ffp", "rbc-transfusion", "heparin"}
+    assert code == 0 and required <= names
+
+
+def test_simulate_csv_has_exact_header_and_six_hourly_rows(capsys):
+    code, out, _ = run(capsys, "simulate", "khe-kms", "--days", "2")
+    lines = out.splitlines()
+    assert code == 0
+    assert lines[0] == HEADER
+    days = [float(row["day"]) for row in csv.DictReader(io.StringIO(out))]
+    assert days == [i * 0.25 for i in range(9)]
+
+
+def test_simulate_treatment_changes_the_course(capsys):
+    _, untreated, _ = run(capsys, "simulate", "khe-kms", "--days", "14", "--every", "24")
+    _, treated, _ = run(capsys, "simulate", "khe-kms", "--days", "14", "--every", "24",
+                        "--treat", "sirolimus@0", "--treat", "prednisolone@0")
+    last = lambda text: float(list(csv.DictReader(io.StringIO(text)))[-1]["platelets"])
+    assert last(treated) > 2 * last(untreated)
+
+
+def test_simulate_json_carries_units_notice_and_series(capsys):
+    code, out, _ = run(capsys, "simulate", "khe-kms", "--days", "1", "--format", "json")
+    data = json.loads(out)
+    assert code == 0
+    assert data["units"]["platelets"] == "x10^9/L" and data["units"]["d_dimer"] == "mg/L FEU"
+    assert "not for clinical decisions" in data["notice"]
+    assert list(data["series"]) == HEADER.split(",")
+    assert len(data["series"]["day"]) == 5
+
+
+def test_cohort_json_reports_percentiles_and_response_rate(capsys):
+    code, out, _ = run(capsys, "cohort", "khe-kms", "--n", "500", "--seed", "1",
+                       "--treat", "sirolimus@0", "--treat", "prednisolone@0", "--format", "json")
+    data = json.loads(out)
+    assert code == 0
+    assert 0.85 <= data["response_rate"] <= 1.0
+    assert data["response"] == "platelets>=100@28"
+    assert set(data["percentiles"]) == set(HEADER.split(",")[1:])
+    p = data["percentiles"]["platelets"]
+    assert len(p["p50"]) == len(data["day"]) == 29
+    assert all(a <= b <= c for a, b, c in zip(p["p5"], p["p50"], p["p95"]))
+
+
+def test_cohort_untreated_response_rate_is_zero(capsys):
+    code, out, _ = run(capsys, "cohort", "khe-kms", "--n", "200")
+    assert code == 0
+    assert "response_rate (platelets>=100@28): 0.000" in out
+
+
+def test_cohort_csv_has_one_row_per_day_and_lab(capsys):
+    code, out, _ = run(capsys, "cohort", "khe-kms", "--n", "50", "--days", "3", "--format", "csv",
+                       "--response", "platelets>=100@3")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and len(rows) == 4 * 6
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["simulate", "nope"], "valid cases: "),
+        (["simulate", "khe-kms", "--treat", "chemo"], "valid treatments: sirolimus"),
+        (["simulate", "khe-kms", "--treat", "sirolimus@"], "must be a number >= 0"),
+        (["simulate", "khe-kms", "--treat", "sirolimus@two"], "must be a number >= 0"),
+        (["simulate", "khe-kms", "--treat", "prednisolone@9-3"], "stop day must come after"),
+        (["simulate", "khe-kms", "--days", "-5"], "--days: must be a number greater than 0"),
+        (["simulate", "khe-kms", "--days", "ten"], "--days: must be a number greater than 0"),
+        (["simulate", "khe-kms", "--every", "0"], "--every: must be a number greater than 0"),
+        (["simulate", "khe-kms", "--format", "xml"], "invalid choice"),
+        (["cohort", "khe-kms"], "--n"),
+        (["cohort", "khe-kms", "--n", "many"], "--n: must be a whole number"),
+        (["cohort", "khe-kms", "--n", "10", "--response", "platelets>>1@2"], "malformed response criterion"),
+        (["cohort", "khe-kms", "--n", "10", "--days", "7"], "raise --days"),
+        (["dance"], "invalid choice"),
+        ([], "COMMAND"),
+    ],
+)
+def test_bad_input_gives_one_clear_line_and_status_2(capsys, argv, expected):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith("kms-teach: error: ")
+    assert expected in err
+    assert "Traceback" not in err
+
+
+def _run_process(args, env=None):
+    return subprocess.run(args, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+
+
+def test_console_script_and_python_module_give_identical_output():
+    script = _run_process(["kms-teach", "simulate", "khe-kms", "--days", "1"])
+    module = _run_process([sys.executable, "-m", "kms_teach", "simulate", "khe-kms", "--days", "1"])
+    assert script.returncode == module.returncode == 0
+    assert script.stdout == module.stdout
+    assert script.stdout.splitlines()[0] == HEADER
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("platelet_production: [unclosed\n", "parameters.yaml:2: not valid YAML"),
+        ("platelet_production:\n  value: lots\n", "platelet_production: value: must be a number"),
+    ],
+)
+def test_invalid_asset_file_is_named_without_traceback(tmp_path, content, expected):
+    import shutil
+    from kms_teach._assets import assets_dir
+
+    shutil.copytree(assets_dir(), tmp_path / "assets")
+    (tmp_path / "assets" / "parameters.yaml").write_text(content)
+    proc = _run_process([sys.executable, "-m", "kms_teach", "simulate", "khe-kms", "--days", "1"],
+                        env={"KMS_TEACH_ASSETS": str(tmp_path / "assets")})
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert expected in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_unreadable_case_file_is_reported(tmp_path, capsys):
+    case = tmp_path / "mine.yaml"
+    case.write_text("name: mine\ntitle: [\n")
+    code, _, err = run(capsys, "simulate", str(case))
+    assert code == 2 and "mine.yaml" in err and "not valid YAML" in err
