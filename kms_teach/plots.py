@@ -1,0 +1,277 @@
+"""Figures for the lessons: time courses with normal-for-age bands.
+
+Plots never run a simulation: they take results and draw them. Each figure is
+one reused matplotlib ``Figure`` (no pyplot, fixed margins). Static parts
+(axes, bands, labels) are drawn once and cached as a background; a frame
+restores that background, draws only the changing artists and encodes the
+Agg buffer as PNG, which keeps a slider update to a few milliseconds.
+
+Colours come from the Okabe-Ito palette, safe for colour-blind readers, and
+every flag is also shown by marker shape and letter, never by colour alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+from . import labs
+from .describe import LAB_NAMES
+
+__all__ = ["PALETTE", "FastFigure", "CourseFigure", "TrappingFigure", "png_img_tag", "AXIS"]
+
+#: Okabe-Ito colour-blind-safe palette.
+PALETTE = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "vermillion": "#D55E00",
+    "green": "#009E73",
+    "sky": "#56B4E9",
+    "purple": "#CC79A7",
+    "yellow": "#F0E442",
+    "black": "#000000",
+    "grey": "#999999",
+}
+#: Fixed axis limits and scale per lab, so the cached background stays valid.
+AXIS = {
+    "platelets": (0, 500, "linear"),
+    "fibrinogen": (0, 4.5, "linear"),
+    "d_dimer": (0.05, 100, "log"),
+    "hemoglobin": (4, 20, "linear"),
+    "pt": (8, 40, "linear"),
+    "aptt": (20, 120, "linear"),
+}
+_MARKERS = {"": "o", "L": "v", "LL": "v", "H": "^", "HH": "^"}
+
+
+def png_img_tag(png: bytes, alt: str, width: int | None = None) -> str:
+    """An ``<img>`` element embedding ``png`` with escaped ``alt`` text."""
+    size = f' width="{width}"' if width else ""
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}"{size} style="max-width:100%;height:auto">'
+
+
+class FastFigure:
+    """A figure redrawn by restoring a cached background and drawing only dynamic artists."""
+
+    def __init__(self, width_px: int, height_px: int, dpi: int = 100):
+        self.figure = Figure(figsize=(width_px / dpi, height_px / dpi), dpi=dpi)
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.dynamic: list = []
+        self._background = None
+
+    def animate(self, artist):
+        """Register an artist that changes between frames."""
+        artist.set_animated(True)
+        self.dynamic.append(artist)
+        return artist
+
+    def invalidate(self) -> None:
+        """Forget the cached background (call after changing static artists)."""
+        self._background = None
+
+    def render_png(self) -> bytes:
+        """Draw the current frame and return it as PNG bytes."""
+        if self._background is None:
+            self.canvas.draw()  # animated artists are skipped here
+            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        else:
+            self.canvas.restore_region(self._background)
+        for artist in self.dynamic:
+            if artist.get_visible():
+                self.figure.draw_artist(artist)
+        width, height = self.canvas.get_width_height()
+        image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        out = io.BytesIO()
+        image.convert("RGB").save(out, format="PNG", compress_level=1)
+        return out.getvalue()
+
+
+class CourseFigure(FastFigure):
+    """Time courses of one or more labs, each on its own axes with the normal-for-age band.
+
+    Parameters
+    ----------
+    lab_names : sequence of str
+        Labs to show, one panel each (see :data:`AXIS`).
+    columns : int
+        Panels per row.
+    comparison_label : str, optional
+        Legend label of a dashed comparison course (e.g. "untreated").
+    """
+
+    def __init__(self, lab_names=("platelets",), columns=1, width_px=640, height_px=None,
+                 main_label="course", comparison_label=None):
+        rows = -(-len(lab_names) // columns)
+        height_px = height_px or 60 + 190 * rows
+        super().__init__(width_px, height_px)
+        self.lab_names = tuple(lab_names)
+        self.figure.subplots_adjust(left=0.1 if columns == 1 else 0.08, right=0.97, bottom=0.16 / rows + 0.04,
+                                    top=0.93 if rows == 1 else 0.95, hspace=0.55, wspace=0.3)
+        self.axes = {}
+        self.lines, self.comparisons, self.cursors, self.markers, self.flags = {}, {}, {}, {}, {}
+        self._bands = {}
+        for n, lab in enumerate(self.lab_names):
+            ax = self.figure.add_subplot(rows, columns, n + 1)
+            low, high, scale = AXIS[lab]
+            ax.set_yscale(scale)
+            ax.set_ylim(low, high)
+            name, unit = LAB_NAMES[lab]
+            ax.set_title(f"{name} ({unit})", fontsize=10, loc="left")
+            ax.set_xlabel("day", fontsize=9)
+            ax.tick_params(labelsize=8)
+            ax.grid(True, color="#dddddd", linewidth=0.6)
+            self.axes[lab] = ax
+            self.lines[lab] = self.animate(ax.plot([], [], color=PALETTE["blue"], linewidth=2, label=main_label)[0])
+            if comparison_label:
+                self.comparisons[lab] = self.animate(
+                    ax.plot([], [], color=PALETTE["vermillion"], linewidth=1.6, linestyle="--", label=comparison_label)[0])
+            self.cursors[lab] = self.animate(ax.axvline(0, color=PALETTE["black"], linewidth=1, linestyle=":"))
+            self.markers[lab] = self.animate(ax.plot([], [], marker="o", markersize=8, color=PALETTE["black"],
+                                                     markerfacecolor=PALETTE["yellow"], linestyle="none")[0])
+            self.flags[lab] = self.animate(ax.text(0, 0, "", fontsize=9, fontweight="bold", ha="left", va="bottom"))
+        first = self.axes[self.lab_names[0]]
+        first.legend(handles=[h for h in (self.lines[self.lab_names[0]], self.comparisons.get(self.lab_names[0])) if h]
+                     + [first.fill_between([], [], [], color=PALETTE["green"], alpha=0.18, label="normal for age")],
+                     fontsize=8, loc="upper right", framealpha=0.9)
+        self._frame = None
+
+    def set_frame(self, day, age_days) -> None:
+        """Fix the time axis and draw the normal-for-age bands (static: re-caches the background)."""
+        day = np.asarray(day, dtype=float)
+        if self._frame is not None and self._frame[0] == (day[0], day[-1], len(day)) and np.allclose(self._frame[1], age_days[0]):
+            return
+        for lab, ax in self.axes.items():
+            if lab in self._bands:
+                self._bands[lab].remove()
+            low, high = labs.reference_limits(lab, np.asarray(age_days))
+            self._bands[lab] = ax.fill_between(day, low, high, color=PALETTE["green"], alpha=0.18, linewidth=0)
+            ax.set_xlim(day[0], day[-1])
+        self._frame = ((day[0], day[-1], len(day)), age_days[0])
+        self.invalidate()
+
+    def set_course(self, result, comparison=None) -> None:
+        """Show a result (and optionally a comparison result) on every panel."""
+        self.set_frame(result.day, result.age_days)
+        for lab in self.lab_names:
+            self.lines[lab].set_data(result.day, getattr(result, lab))
+            if lab in self.comparisons:
+                if comparison is None:
+                    self.comparisons[lab].set_data([], [])
+                else:
+                    self.comparisons[lab].set_data(comparison.day, getattr(comparison, lab))
+        self._result = result
+
+    def set_day(self, day: float) -> None:
+        """Move the day cursor; the marker's shape and letter show the flag."""
+        result = self._result
+        i = result.index(day)
+        age = float(result.age_days[i])
+        for lab in self.lab_names:
+            value = float(getattr(result, lab)[i])
+            flag = labs.flag(lab, value, age)
+            self.cursors[lab].set_xdata([result.day[i], result.day[i]])
+            low, high, _ = AXIS[lab]
+            shown = min(max(value, low), high)
+            self.markers[lab].set_data([result.day[i]], [shown])
+            self.markers[lab].set_marker(_MARKERS[flag])
+            text = self.flags[lab]
+            text.set_text(f" {flag}" if flag else "")
+            text.set_position((result.day[i], shown))
+
+    def render(self, result=None, day=None, comparison=None) -> bytes:
+        """Update what is given and return the frame as PNG bytes."""
+        if result is not None:
+            self.set_course(result, comparison)
+        if day is not None:
+            self.set_day(day)
+        return self.render_png()
+
+
+class TrappingFigure(FastFigure):
+    """A schematic of platelets in the circulation and trapped in the tumour, beside the platelet course."""
+
+    DOTS = 60
+
+    def __init__(self, width_px=760, height_px=300):
+        super().__init__(width_px, height_px)
+        self.figure.subplots_adjust(left=0.02, right=0.97, bottom=0.16, top=0.88, wspace=0.25)
+        grid = self.figure.add_gridspec(1, 5)
+        self.scheme = self.figure.add_subplot(grid[0, :2])
+        self.scheme.set_xlim(0, 10)
+        self.scheme.set_ylim(0, 6)
+        self.scheme.set_axis_off()
+        self.scheme.set_title("Where the platelets are", fontsize=10, loc="left")
+        from matplotlib.patches import Ellipse, FancyBboxPatch
+
+        self.scheme.add_patch(FancyBboxPatch((0.3, 0.6), 4.4, 4.6, boxstyle="round,pad=0.1",
+                                             facecolor="#f2f2f2", edgecolor=PALETTE["grey"]))
+        self.scheme.text(2.5, 5.45, "circulating blood", ha="center", fontsize=9)
+        self.tumour = Ellipse((7.5, 2.9), 4.2, 4.4, facecolor="#e9d3e0", edgecolor=PALETTE["purple"], linewidth=2)
+        self.scheme.add_patch(self.tumour)
+        self.scheme.text(7.5, 5.45, "tumour", ha="center", fontsize=9)
+        rng = np.random.default_rng(7)
+        self._blood_xy = np.column_stack([rng.uniform(0.6, 4.4, self.DOTS), rng.uniform(0.9, 4.9, self.DOTS)])
+        angle, radius = rng.uniform(0, 2 * np.pi, self.DOTS), np.sqrt(rng.uniform(0, 1, self.DOTS))
+        self._tumour_xy = np.column_stack([7.5 + 1.8 * radius * np.cos(angle), 2.9 + 1.9 * radius * np.sin(angle)])
+        self.blood = self.animate(self.scheme.scatter([], [], s=22, color=PALETTE["blue"], marker="o"))
+        self.trapped = self.animate(self.scheme.scatter([], [], s=22, color=PALETTE["vermillion"], marker="X"))
+        self.caption = self.animate(self.figure.text(0.02, 0.03, "", ha="left", fontsize=9))
+        self._course_axes = self.figure.add_subplot(grid[0, 2:])
+        self._init_course_panel()
+
+    def _init_course_panel(self):
+        ax = self._course_axes
+        low, high, _ = AXIS["platelets"]
+        ax.set_ylim(low, high)
+        ax.set_title("Platelets (x10^9/L)", fontsize=10, loc="left")
+        ax.set_xlabel("day", fontsize=9)
+        ax.tick_params(labelsize=8)
+        ax.grid(True, color="#dddddd", linewidth=0.6)
+        self.line = self.animate(ax.plot([], [], color=PALETTE["blue"], linewidth=2)[0])
+        self.cursor = self.animate(ax.axvline(0, color=PALETTE["black"], linewidth=1, linestyle=":"))
+        self.marker = self.animate(ax.plot([], [], marker="o", markersize=8, color=PALETTE["black"],
+                                           markerfacecolor=PALETTE["yellow"], linestyle="none")[0])
+        self.flag = self.animate(ax.text(0, 0, "", fontsize=9, fontweight="bold", va="bottom"))
+        self._band = None
+        self._frame = None
+
+    def render(self, result, day, trapped_fraction: float) -> bytes:
+        """Draw the schematic for ``day`` and the platelet course up to the cursor.
+
+        ``trapped_fraction`` is the share of platelets leaving the blood that the
+        tumour takes (0-1), computed by the widget from the model's rates.
+        """
+        ax = self._course_axes
+        frame = (float(result.day[0]), float(result.day[-1]), float(result.age_days[0]))
+        if frame != self._frame:
+            if self._band is not None:
+                self._band.remove()
+            low, high = labs.reference_limits("platelets", result.age_days)
+            self._band = ax.fill_between(result.day, low, high, color=PALETTE["green"], alpha=0.18, linewidth=0)
+            ax.set_xlim(result.day[0], result.day[-1])
+            self._frame = frame
+            self.invalidate()
+        i = result.index(day)
+        value = float(result.platelets[i])
+        self.line.set_data(result.day[: i + 1], result.platelets[: i + 1])
+        self.cursor.set_xdata([result.day[i], result.day[i]])
+        flag = labs.flag("platelets", value, float(result.age_days[i]))
+        self.marker.set_data([result.day[i]], [min(value, AXIS["platelets"][1])])
+        self.marker.set_marker(_MARKERS[flag])
+        self.flag.set_text(f" {flag}" if flag else "")
+        self.flag.set_position((result.day[i], min(value, AXIS["platelets"][1])))
+        normal = labs.expected_value("platelets", float(result.age_days[i]))
+        n_blood = int(round(min(1.0, value / normal) * self.DOTS))
+        n_trapped = int(round(trapped_fraction * self.DOTS * 0.5))
+        self.blood.set_offsets(self._blood_xy[:n_blood] if n_blood else np.empty((0, 2)))
+        self.trapped.set_offsets(self._tumour_xy[:n_trapped] if n_trapped else np.empty((0, 2)))
+        self.caption.set_text(f"{trapped_fraction:.0%} of platelets leaving the blood are caught in the tumour "
+                              "(blue dots: circulating; crosses: trapped)")
+        return self.render_png()

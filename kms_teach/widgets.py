@@ -1,0 +1,323 @@
+"""Interactive explorers for the lessons (the only module that imports ipywidgets).
+
+Each explorer wires controls to the model and to a reused figure: a control
+change re-simulates only when a model input changed, redraws only what moved,
+and updates a plain-language summary that is also the image's alt text.
+Ranges and defaults of model sliders come from ``assets/parameters.yaml``.
+
+Display an explorer by making it the last expression of a cell; drive it from
+Python by setting its controls' ``value`` (that is how the tests use it).
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as w
+
+from . import labs
+from .cases import case_names, load_case
+from .describe import describe_course, describe_panel
+from .model import simulate
+from .parameters import load_parameters
+from .plots import CourseFigure, TrappingFigure, png_img_tag
+from .treatments import load_treatments
+
+__all__ = [
+    "PlateletTrappingExplorer",
+    "LabPanelExplorer",
+    "TreatmentPlanner",
+    "PredictReveal",
+    "parameter_slider",
+]
+
+_STYLE = {"description_width": "initial"}
+_WIDE = w.Layout(width="520px")
+
+
+def parameter_slider(name: str, **overrides) -> w.FloatSlider:
+    """A slider for one model parameter, built from the parameter table.
+
+    The description carries the plain label and unit; min, max and the
+    starting value are the table's range and default, so a slider can never
+    disagree with the model.
+    """
+    p = load_parameters()[name]
+    span = p.high - p.low
+    options = dict(
+        value=p.value, min=p.low, max=p.high, step=round(span / 100, 6) or 0.01,
+        description=f"{p.label} ({p.unit})", style=_STYLE, layout=_WIDE, continuous_update=True,
+        readout_format=".2f",
+    )
+    options.update(overrides)
+    return w.FloatSlider(**options)
+
+
+def _text_block(text: str) -> str:
+    return f'<pre style="font-size:12px;line-height:1.3">{html.escape(text)}</pre>'
+
+
+def _summary_html(text: str) -> str:
+    # role=status makes screen readers announce the new summary after a change
+    return f'<div role="status" aria-live="polite"><strong>Summary:</strong> {html.escape(text)}</div>'
+
+
+class _Explorer:
+    """Shared display plumbing: an explorer shows as its ``widget``."""
+
+    widget: w.Widget
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:  # deterministic text for notebook checks
+        return f"<{type(self).__name__}: interactive explorer; run the notebook to use it>"
+
+
+class PlateletTrappingExplorer(_Explorer):
+    """Step through the days after a tumour becomes active and watch platelets being trapped.
+
+    Parameters
+    ----------
+    case : str
+        Case to follow (default ``"khe-onset"``: a healthy newborn whose tumour
+        becomes active in week two).
+    days : int
+        Length of the course, days.
+    """
+
+    def __init__(self, case: str = "khe-onset", days: int = 60):
+        self.case = load_case(case)
+        self.days = int(days)
+        self.figure = TrappingFigure()
+        self.day = w.IntSlider(value=0, min=0, max=self.days, description="Day since birth" if self.case.age_days == 0 else "Day",
+                               style=_STYLE, layout=_WIDE, continuous_update=True)
+        self.play = w.Play(value=0, min=0, max=self.days, step=1, interval=400, description="Play the course")
+        w.jslink((self.play, "value"), (self.day, "value"))
+        self.step = w.Button(description="Next day", tooltip="Advance one day", icon="")
+        self.step.on_click(self._next_day)
+        self.activity = w.FloatSlider(value=self.case.activity.severity, min=0.0, max=2.0, step=0.05,
+                                      description="Tumour activity at full growth (1 = typical KMS)",
+                                      style=_STYLE, layout=_WIDE, readout_format=".2f")
+        self.trapping = parameter_slider("platelet_trapping")
+        self.image = w.HTML()
+        self.summary = w.HTML()
+        self.report = w.HTML()
+        self.result = None
+        for control in (self.activity, self.trapping):
+            control.observe(self._on_model_change, names="value")
+        self.day.observe(self._on_day_change, names="value")
+        self._simulate()
+        self._draw()
+        self.widget = w.VBox([
+            w.HBox([self.play, self.step]), self.day, self.activity, self.trapping,
+            self.image, self.summary, self.report,
+        ])
+
+    def trapped_fraction(self, day: float) -> float:
+        """Share (0-1) of platelets leaving the blood that the tumour takes on ``day``."""
+        p = self.result.parameters
+        i = self.result.index(day)
+        trap = p["platelet_trapping"] * float(self.result.tumour_activity[i])
+        return trap / (trap + 1.0 / p["platelet_lifespan"])
+
+    def _next_day(self, _button=None):
+        self.day.value = min(self.day.max, self.day.value + 1)
+
+    def _simulate(self):
+        self.result = simulate(self.case, days=self.days, every_hours=6,
+                               parameters={"platelet_trapping": self.trapping.value}, severity=self.activity.value)
+
+    def _on_model_change(self, _change):
+        self._simulate()
+        self._draw()
+
+    def _on_day_change(self, _change):
+        self._draw()
+
+    def _draw(self):
+        day = self.day.value
+        text = describe_course(self.result, "platelets", 0, day)
+        share = self.trapped_fraction(day)
+        text += f" On day {day} the tumour catches {share:.0%} of the platelets leaving the blood."
+        png = self.figure.render(self.result, day, share)
+        self.image.value = png_img_tag(png, text)
+        self.summary.value = _summary_html(text)
+        self.report.value = _text_block(str(self.result.lab_panel(day)))
+
+
+class LabPanelExplorer(_Explorer):
+    """The whole lab panel over time with normal-for-age bands and flags.
+
+    Parameters
+    ----------
+    case : str
+        Starting case; a dropdown switches between all built-in cases.
+    days : int
+        Length of each course, days.
+    """
+
+    LABS = ("platelets", "fibrinogen", "d_dimer", "hemoglobin", "pt", "aptt")
+
+    def __init__(self, case: str = "khe-onset", days: int = 60):
+        self.days = int(days)
+        self.figure = CourseFigure(self.LABS, columns=3, width_px=900, main_label="course")
+        self.case = w.Dropdown(options=case_names(), value=case, description="Case", style=_STYLE)
+        self.day = w.IntSlider(value=0, min=0, max=self.days, description="Day", style=_STYLE, layout=_WIDE)
+        self.units = w.ToggleButtons(options=[("SI units", "SI"), ("Conventional units", "conventional")],
+                                     value="SI", description="Report units", style=_STYLE)
+        self.narrative = w.HTML()
+        self.image = w.HTML()
+        self.summary = w.HTML()
+        self.report = w.HTML()
+        self.case.observe(self._on_case_change, names="value")
+        self.day.observe(self._on_day_change, names="value")
+        self.units.observe(self._on_day_change, names="value")
+        self._simulate()
+        self._draw()
+        self.widget = w.VBox([self.case, self.narrative, self.day, self.units, self.image, self.summary, self.report])
+
+    def _simulate(self):
+        case = load_case(self.case.value)
+        self.result = simulate(case, days=self.days, every_hours=6)
+        self.narrative.value = f"<p><em>{html.escape(case.title)}.</em> {html.escape(case.narrative)}</p>"
+
+    def _on_case_change(self, _change):
+        self._simulate()
+        self._draw()
+
+    def _on_day_change(self, _change):
+        self._draw()
+
+    def _draw(self):
+        day = self.day.value
+        panel = self.result.lab_panel(day, units=self.units.value)
+        text = f"Day {day}. " + describe_panel(panel)
+        self.image.value = png_img_tag(self.figure.render(self.result, day), text)
+        self.summary.value = _summary_html(text)
+        self.report.value = _text_block(str(panel))
+
+
+class TreatmentPlanner(_Explorer):
+    """Plan drugs, procedures and transfusions and compare the course with no treatment.
+
+    Parameters
+    ----------
+    case : str
+        Case to treat (default ``"khe-kms"``, day 0 = diagnosis).
+    days : int
+        Length of the course, days.
+    """
+
+    LABS = ("platelets", "fibrinogen", "d_dimer", "hemoglobin")
+
+    def __init__(self, case: str = "khe-kms", days: int = 84):
+        self.case = load_case(case)
+        self.days = int(days)
+        self.catalogue = load_treatments()
+        self.figure = CourseFigure(self.LABS, columns=2, width_px=820, main_label="with your plan",
+                                   comparison_label="untreated")
+        self.untreated = simulate(self.case, days=self.days)
+        self._quiet = False
+        self.choices, self.start_days = {}, {}
+        rows = []
+        for name, treatment in self.catalogue.items():
+            box = w.Checkbox(value=False, description=treatment.label, indent=False,
+                             layout=w.Layout(width="230px"))
+            start = w.BoundedIntText(value=0, min=0, max=self.days, description="from day",
+                                     style=_STYLE, layout=w.Layout(width="140px"))
+            box.observe(self._on_plan_change, names="value")
+            start.observe(self._on_plan_change, names="value")
+            self.choices[name], self.start_days[name] = box, start
+            rows.append(w.HBox([box, start]))
+        self.day = w.IntSlider(value=28, min=0, max=self.days, description="Day", style=_STYLE, layout=_WIDE)
+        self.day.observe(self._on_day_change, names="value")
+        self.image = w.HTML()
+        self.summary = w.HTML()
+        self.cautions = w.HTML()
+        self.report = w.HTML()
+        self._simulate()
+        self._draw()
+        self.widget = w.VBox([
+            w.HTML("<strong>Your plan</strong> (tick a treatment and choose its start day)"),
+            w.GridBox(rows, layout=w.Layout(grid_template_columns="repeat(2, 380px)")),
+            self.day, self.image, self.summary, self.cautions, self.report,
+        ])
+
+    @property
+    def plan(self) -> list[str]:
+        """The current plan as ``NAME@DAY`` strings."""
+        return [f"{name}@{self.start_days[name].value}" for name, box in self.choices.items() if box.value]
+
+    def set_plan(self, plan) -> None:
+        """Tick exactly the treatments in ``plan`` (``NAME`` or ``NAME@DAY`` strings)."""
+        wanted = {}
+        for item in plan:
+            name, _, day = item.partition("@")
+            wanted[name] = int(float(day or 0))
+        self._quiet = True  # one simulation for the whole plan, not one per control
+        try:
+            for name, box in self.choices.items():
+                box.value = name in wanted
+                if name in wanted:
+                    self.start_days[name].value = wanted[name]
+        finally:
+            self._quiet = False
+        self._simulate()
+        self._draw()
+
+    def _simulate(self):
+        self.result = simulate(self.case, self.plan, days=self.days)
+
+    def _on_plan_change(self, _change):
+        if not self._quiet:
+            self._simulate()
+            self._draw()
+
+    def _on_day_change(self, _change):
+        self._draw()
+
+    def _draw(self):
+        day = self.day.value
+        plan = ", ".join(self.plan) or "no treatment"
+        parts = [describe_course(self.result, lab, 0, day) for lab in ("platelets", "fibrinogen")]
+        text = f"Plan: {plan}. " + " ".join(parts)
+        png = self.figure.render(self.result, day, comparison=self.untreated)
+        self.image.value = png_img_tag(png, text)
+        self.summary.value = _summary_html(text)
+        notes = [f"<li><strong>{html.escape(self.catalogue[n].label)}</strong>: {html.escape(self.catalogue[n].harms)} "
+                 f"<em>({html.escape(self.catalogue[n].citation)})</em></li>"
+                 for n, box in self.choices.items() if box.value]
+        self.cautions.value = f"<p><strong>Cautions</strong></p><ul>{''.join(notes)}</ul>" if notes else ""
+        self.report.value = _text_block(str(self.result.lab_panel(day)))
+
+
+class PredictReveal(_Explorer):
+    """Ask for a prediction before revealing what the model shows.
+
+    Parameters
+    ----------
+    question : str
+        The prompt.
+    options : sequence of str
+        Possible predictions.
+    explanation : str
+        Shown after the learner commits to an answer (include the citation).
+    """
+
+    def __init__(self, question: str, options, explanation: str):
+        self.question = w.HTML(f"<p><strong>Predict:</strong> {html.escape(question)}</p>")
+        self.choice = w.RadioButtons(options=list(options), value=None, description="",
+                                     layout=w.Layout(width="auto"))
+        self.button = w.Button(description="Reveal", tooltip="Show the explanation", disabled=True)
+        self.feedback = w.HTML()
+        self.explanation = explanation
+        self.choice.observe(lambda change: setattr(self.button, "disabled", change["new"] is None), names="value")
+        self.button.on_click(self.reveal)
+        self.widget = w.VBox([self.question, self.choice, self.button, self.feedback])
+
+    def reveal(self, _button=None) -> None:
+        """Show the explanation beside the learner's prediction."""
+        picked = self.choice.value or "no prediction"
+        self.feedback.value = (f'<div role="status" aria-live="polite"><p>You predicted: <em>{html.escape(picked)}</em>.</p>'
+                               f"<p>{html.escape(self.explanation)}</p></div>")
