@@ -6,6 +6,7 @@ The public API is re-exported here; ``help(kms_teach.simulate)`` documents
 units and arguments.
 """
 
+from . import describe
 from ._assets import AssetError
 from .cases import Case, case_names, list_cases, load_case
 from .labs import LabPanel, lab_panel, reference_range
@@ -30,6 +31,7 @@ __all__ = [
     "UnknownTreatmentError",
     "case_names",
     "default_parameters",
+    "describe",
     "lab_panel",
     "list_cases",
     "load_case",

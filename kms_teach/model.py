@@ -19,9 +19,11 @@ PT and aPTT are read off C and F; haemoglobin is R times the mean for age.
 Equations and evidence: ``docs/model.md``. This is a teaching model, not a
 dosing tool.
 
-The integrator is an exponential midpoint scheme: each pool's loss is solved
-exactly over a step with rates taken at the step's midpoint, and the feedback
-production is corrected once (second order). The same loop runs on Python
+The integrator is a second-order exponential scheme: tumour activity and bulk
+are solved exactly over each step; each blood pool's loss is solved exactly
+with the rates averaged over the step, its feedback production is corrected
+once, and the D-dimer source is taken as linear across the step. It stays
+within 0.5% of scipy's ``solve_ivp`` (``tests/test_integrator.py``). The same loop runs on Python
 floats (one patient, fast) or on numpy arrays (a virtual cohort).
 """
 
@@ -507,22 +509,30 @@ def _advance(state, r: _Rates, step, block, offset, per_output, cohort):
     n = len(target)
     activity, bulk, platelets, fibrinogen, factors, d_dimer, red = state
 
-    # Tumour activity and bulk do not depend on the blood pools: solve them first.
-    e_activity = math.exp(-step / r.tau_activity)
-    e_bulk = math.exp(-step / r.tau_bulk)
-    a_path, v_path, v_mid = [activity], [bulk], []
+    # Tumour activity and bulk do not depend on the blood pools: solve them first,
+    # exactly over each step with the target held at its midpoint value, and
+    # keep their step averages (what the blood pools see during the step).
+    tau_a, tau_v = r.tau_activity, r.tau_bulk
+    e_a, e_v = math.exp(-step / tau_a), math.exp(-step / tau_v)
+    f_a, f_v = tau_a * (1.0 - e_a) / step, tau_v * (1.0 - e_v) / step
+    if abs(tau_a - tau_v) > 1e-9 * tau_v:
+        k_av = tau_a / (tau_a - tau_v)
+        cross_end, cross_mean = k_av * (e_a - e_v), k_av * (f_a - f_v)
+    else:  # equal time constants: the limit of the expressions above
+        cross_end = (step / tau_v) * e_v
+        cross_mean = (tau_v / step) * (1.0 - e_v * (1.0 + step / tau_v))
+    a_path, v_path, a_mean, v_mean = [activity], [bulk], [], []
     a_rows = target if cohort else target.tolist()
     for a_target in a_rows:
-        a1 = a_target + (activity - a_target) * e_activity
-        a_mid = 0.5 * (activity + a1)
-        v1 = a_mid + (bulk - a_mid) * e_bulk
-        v_mid.append(0.5 * (bulk + v1))
-        activity, bulk = a1, v1
+        da, dv = activity - a_target, bulk - a_target
+        a_mean.append(a_target + da * f_a)
+        v_mean.append(a_target + dv * f_v + da * cross_mean)
+        activity = a_target + da * e_a
+        bulk = a_target + dv * e_v + da * cross_end
         a_path.append(activity)
         v_path.append(bulk)
-    a_path = np.array(a_path)
-    a_mid = 0.5 * (a_path[1:] + a_path[:-1])
-    v_mid = np.array(v_mid) * block["consumption"]
+    a_mid = np.array(a_mean)
+    v_mid = np.array(v_mean) * block["consumption"]
 
     # Rates fixed by activity and bulk, for every step at once.
     b = r.k_platelet + r.trap * a_mid
@@ -532,12 +542,17 @@ def _advance(state, r: _Rates, step, block, offset, per_output, cohort):
     b = r.k_factor + r.consume_factor * v_mid
     e_factors, s_factors = np.exp(-b * step), r.k_factor / b
     e_d_dimer = math.exp(-step * r.k_d_dimer)
-    d_gain = (0.5 * r.d_dimer_per_fibrinogen * r.consume_fibrinogen / r.k_d_dimer) * v_mid
+    c_d_dimer = (1.0 - e_d_dimer) / (r.k_d_dimer * step)
+    # D-dimer source = base + gain * bulk * fibrinogen, taken as linear across the step
+    gain = r.d_dimer_per_fibrinogen * r.consume_fibrinogen / r.k_d_dimer
+    v_path = np.array(v_path)
+    gain_start = gain * v_path[:-1] * block["consumption"]
+    gain_end = gain * v_path[1:] * block["consumption"]
     b = r.k_red + r.damage * v_mid
     e_red, inv_red = np.exp(-b * step), 1.0 / b
     bleed = r.bleed * block["bleeding"] + 0.0 * v_mid
     rows = (e_platelets, q_platelets, e_fibrinogen, q_fibrinogen, e_factors, s_factors,
-            block["d_dimer_base"] + 0.0 * v_mid, d_gain, e_red, inv_red, bleed)
+            block["d_dimer_base"] + 0.0 * v_mid, gain_start, gain_end, e_red, inv_red, bleed)
     if not cohort:
         rows = tuple(x.tolist() for x in rows)
 
@@ -545,7 +560,7 @@ def _advance(state, r: _Rates, step, block, offset, per_output, cohort):
     half_inv_p50 = 0.5 * r.bleed_inv_p50
     kept = []
     i = offset
-    for ep, qp, ef, qf, ec, sc, dd_base, dg, er, ir, bl in zip(*rows):
+    for ep, qp, ef, qf, ec, sc, dd_base, g0, g1, er, ir, bl in zip(*rows):
         if i % per_output == 0:
             kept.append((a_path[i - offset], v_path[i - offset], platelets, fibrinogen, factors, d_dimer, red))
         i += 1
@@ -562,8 +577,9 @@ def _advance(state, r: _Rates, step, block, offset, per_output, cohort):
         # other clotting factors: linear, no feedback
         factors = sc + (factors - sc) * ec
         # D-dimer made from the fibrinogen consumed in this step
-        s = dd_base + dg * (fibrinogen + f1)
-        d_dimer = s + (d_dimer - s) * e_d_dimer
+        s = dd_base + g0 * fibrinogen
+        s1 = dd_base + g1 * f1
+        d_dimer = s1 + (d_dimer - s) * e_d_dimer - (s1 - s) * c_d_dimer
         # red cells: bleeding grows as platelets fall
         pm = (platelets + p1) * half_inv_p50
         bl = bl / (1.0 + pm * pm)

@@ -241,7 +241,7 @@ def reference_course(
     """
     try:
         from scipy.integrate import solve_ivp
-    except ImportError as exc:  # pragma: no cover - depends on the environment
+    except ImportError as exc:
         raise ImportError(_SCIPY_MISSING) from exc
 
     case = _as_case(case)

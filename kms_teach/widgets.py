@@ -20,7 +20,7 @@ from .cases import case_names, load_case
 from .describe import describe_course, describe_panel
 from .model import simulate
 from .parameters import load_parameters
-from .plots import CourseFigure, TrappingFigure, png_img_tag
+from .plots import CourseFigure, TrappingFigure, png_img_tag  # noqa: F401 (png_img_tag re-exported)
 from .treatments import load_treatments
 
 __all__ = [

