@@ -222,7 +222,9 @@ class TrappingFigure(FastFigure):
         self._tumour_xy = np.column_stack([7.5 + 1.8 * radius * np.cos(angle), 2.9 + 1.9 * radius * np.sin(angle)])
         self.blood = self.animate(self.scheme.scatter([], [], s=22, color=PALETTE["blue"], marker="o"))
         self.trapped = self.animate(self.scheme.scatter([], [], s=22, color=PALETTE["vermillion"], marker="X"))
-        self.caption = self.animate(self.figure.text(0.02, 0.03, "", ha="left", fontsize=9))
+        # static key drawn once; only the short share text changes per frame
+        self.figure.text(0.02, 0.03, "blue dots: circulating platelets;  crosses: trapped in the tumour", ha="left", fontsize=8)
+        self.caption = self.animate(self.scheme.text(7.5, 0.2, "", ha="center", fontsize=9, fontweight="bold"))
         self._course_axes = self.figure.add_subplot(grid[0, 2:])
         self._init_course_panel()
 
@@ -272,6 +274,5 @@ class TrappingFigure(FastFigure):
         n_trapped = int(round(trapped_fraction * self.DOTS * 0.5))
         self.blood.set_offsets(self._blood_xy[:n_blood] if n_blood else np.empty((0, 2)))
         self.trapped.set_offsets(self._tumour_xy[:n_trapped] if n_trapped else np.empty((0, 2)))
-        self.caption.set_text(f"{trapped_fraction:.0%} of platelets leaving the blood are caught in the tumour "
-                              "(blue dots: circulating; crosses: trapped)")
+        self.caption.set_text(f"trapping {trapped_fraction:.0%}")
         return self.render_png()

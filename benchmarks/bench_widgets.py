@@ -1,0 +1,83 @@
+"""Kernel time of one control change in each lesson explorer (a report, not a test).
+
+Run: python benchmarks/bench_widgets.py [--repeats N] [--notebooks]
+
+Each line times setting a control's value from Python until the figure, the
+summary and the lab report have been rebuilt (what the kernel does before the
+browser repaints). Goal: median <= 30 ms. With --notebooks it also times
+executing every lesson notebook top to bottom in a fresh kernel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+GOAL_MS = 30.0
+
+
+def timed_moves(control, values):
+    times = []
+    for value in values:
+        start = time.perf_counter()
+        control.value = value
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def report(label, times):
+    median = statistics.median(times)
+    p90 = sorted(times)[int(0.9 * (len(times) - 1))]
+    verdict = "PASS" if median <= GOAL_MS else "MISS"
+    print(f"{label:<58} {median:7.1f} ms  p90 {p90:6.1f} ms  (n={len(times)})  {verdict}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="passes over each control's range")
+    parser.add_argument("--notebooks", action="store_true", help="also time executing every notebook")
+    args = parser.parse_args(argv)
+
+    from kms_teach import widgets
+
+    print(f"python {platform.python_version()}, {platform.machine()}; goal: median <= {GOAL_MS:g} ms per change")
+    trapping = widgets.PlateletTrappingExplorer("khe-onset", days=60)
+    days = [d for _ in range(args.repeats) for d in list(range(1, 61)) + [0]]
+    report("02 trapping explorer: day slider / step", timed_moves(trapping.day, days))
+    activity = [round(0.05 * i, 2) for _ in range(args.repeats) for i in list(range(1, 41)) + [20]]
+    report("02 trapping explorer: tumour activity (re-simulates)", timed_moves(trapping.activity, activity))
+    trap = [round(1 + 0.1 * i, 2) for _ in range(args.repeats) for i in list(range(0, 41)) + [22]]
+    report("02 trapping explorer: trapping rate (re-simulates)", timed_moves(trapping.trapping, trap))
+
+    panel = widgets.LabPanelExplorer("khe-onset", days=60)
+    report("03 lab panel explorer: day slider (6 panels)", timed_moves(panel.day, days))
+    cases = ["khe-kms", "sepsis-dic", "nait", "rich", "infantile-hemangioma", "khe-onset"] * args.repeats
+    report("03 lab panel explorer: case dropdown (new background)", timed_moves(panel.case, cases))
+
+    planner = widgets.TreatmentPlanner("khe-kms", days=84)
+    planner.set_plan(["sirolimus@0", "prednisolone@0"])
+    report("04 treatment planner: day slider", timed_moves(planner.day, [d for _ in range(args.repeats) for d in range(1, 85)]))
+    starts = [d for _ in range(args.repeats) for d in range(0, 30)]
+    report("04 treatment planner: start day (re-simulates)", timed_moves(planner.start_days["sirolimus"], starts))
+
+    if args.notebooks:
+        root = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
+        total = 0.0
+        for notebook in sorted(root.glob("[0-9]*.ipynb")):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+                            "--stdout", str(notebook)], check=True, capture_output=True, timeout=600)
+            elapsed = time.perf_counter() - start
+            total += elapsed
+            print(f"execute {notebook.name:<44} {elapsed:6.1f} s")
+        print(f"execute all notebooks                            {total:6.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
