@@ -48,7 +48,7 @@ REFERENCES = {
     "Chiu 2012": "Chiu YE, Drolet BA, Blei F, et al. Variable response to propranolol treatment of kaposiform hemangioendothelioma, tufted angioma, and Kasabach-Merritt phenomenon. *Pediatr Blood Cancer* 2012;59:934-8. (Citation details approximate.)",
     "Cleveland Clinic 2026": "Cleveland Clinic. Kasabach-Merritt syndrome. Health Library, patient information, medically reviewed 02/2026.",
     "Croteau 2013": "Croteau SE, Liang MG, Kozakewich HP, et al. Kaposiform hemangioendothelioma: atypical features and risks of Kasabach-Merritt phenomenon in 107 referrals. *J Pediatr* 2013;162:142-7.",
-    "Dallman": "Dallman PR. Reference values for haemoglobin in term infants. In: Nathan DG, Oski FA, eds. *Hematology of Infancy and Childhood*.",
+    "Dallman": "Dallman PR. Haemoglobin values of healthy term infants (reference table). In: Nathan DG, Oski FA, eds. *Hematology of Infancy and Childhood*. (Chapter and edition not recorded in the reference pack.)",
     "Debelenko 2005": "Debelenko LV, Perez-Atayde AR, Mulliken JB, et al. D2-40 immunohistochemical analysis of pediatric vascular tumors reveals positivity in kaposiform hemangioendothelioma. *Mod Pathol* 2005;18:1454-60.",
     "Dompmartin 2008": "Dompmartin A, et al. Association of localized intravascular coagulopathy with venous malformations. *Arch Dermatol* 2008;144:873-7.",
     "Drolet 2013": "Drolet BA, Trenor CC 3rd, Brandão LR, et al. Consensus-derived practice standards plan for complicated kaposiform hemangioendothelioma. *J Pediatr* 2013;163:285-91. (Some recommendations are summarised from memory in the reference pack: approximate.)",
@@ -59,7 +59,7 @@ REFERENCES = {
     "Ji 2020": "Ji Y, Chen S, Yang K, Xia C, Li L. Kaposiform hemangioendothelioma: current knowledge and future perspectives. *Orphanet J Rare Dis* 2020;15 (doi 10.1186/s13023-020-1320-1).",
     "Ji 2022": "Ji Y, et al. Sirolimus plus prednisolone vs sirolimus monotherapy for kaposiform hemangioendothelioma: a randomized clinical trial. *Blood* 2022;139:1619-30.",
     "Ji trial registration": "Registration text of the randomised trial of sirolimus plus prednisolone versus sirolimus alone (Ji Y and colleagues, West China Hospital), which describes clinically significant KMP as platelets generally below 30 ×10^9/L.",
-    "Le Huu 2010": "Le Huu AR, et al. Expression of PROX1 in kaposiform hemangioendothelioma and tufted angioma. *Am J Surg Pathol* 2010;34:1563-73.",
+    "Le Huu 2010": "Le Huu AR, et al. Study of PROX1 expression in kaposiform hemangioendothelioma and tufted angioma. *Am J Surg Pathol* 2010;34:1563-73. (Topic as recorded in the reference pack; title not recorded.)",
     "Li 2024": "Li M, et al. Treatment experience for different risk groups of kaposiform hemangioendothelioma. *Front Oncol* 2024;14:1336763.",
     "Liu 2022": "Liu Q, Xiong N, Gong X, et al. Cocktail therapy with prednisolone, vincristine and sirolimus for Kasabach-Merritt phenomenon in 10 infants. *Exp Ther Med* 2022;24:621.",
     "Lyons 2004": "Lyons LL, North PE, Mac-Moune Lai F, et al. Kaposiform hemangioendothelioma: a study of 33 cases emphasizing its pathologic, immunophenotypic, and biologic uniqueness from juvenile hemangioma. *Am J Surg Pathol* 2004;28:559-68.",
@@ -146,9 +146,9 @@ plain-text tables, and each flag is written both as a symbol and as a word.
 |---|---|
 | 00 Start here | How the lessons work, Kasabach-Merritt phenomenon on one page, reading a lab report (this lesson) |
 | 01 The tumour and the patient | The tumours behind KMS and how they differ from infantile hemangioma, who develops KMS, warning signs and outlook |
-| 02 Platelets and clotting factors | How the tumour traps platelets and uses up fibrinogen, explored with an interactive model |
-| 03 Reading the labs: KMS and its look-alikes | Lab reports of KMS beside conditions that resemble it |
-| 04 Treatment and recovery | Treatments and transfusions in simulated infants, and how the blood counts recover |
+| 02 Platelet trapping: why the count falls within days | How the tumour takes platelets out of the blood, explored with an interactive model |
+| 03 Consuming the clotting factors, and the look-alikes | Fibrinogen, D-dimer, haemoglobin and clotting times, and the conditions that resemble KMS |
+| 04 Treatment and recovery | Treatments and transfusions in simulated infants, how the blood counts recover, and the outlook today |
 
 Every lesson opens with objectives and a time estimate, asks you to predict
 before you run ("Think!"), and ends with key points, a short quiz and its
@@ -176,11 +176,11 @@ print(kt.NOTICE)
 
 ### What it is
 
-Kasabach-Merritt phenomenon (KMP), also called Kasabach-Merritt syndrome (KMS),
-is a dangerous bleeding and clotting disorder of infancy. It is caused by a
-vascular tumour, either a **kaposiform hemangioendothelioma (KHE)** or a
-**tufted angioma (TA)** (Ji 2020; O'Rafferty 2015). The two names mean the same
-thing here.
+Kasabach-Merritt phenomenon (KMP), also called Kasabach-Merritt syndrome (KMS;
+the two names are used interchangeably), is a dangerous bleeding and clotting
+disorder of infancy. It is caused by a vascular tumour, either a **kaposiform
+hemangioendothelioma (KHE)** or a **tufted angioma (TA)** (Ji 2020;
+O'Rafferty 2015).
 
 The tumour's abnormal vessels catch and activate platelets. Clotting inside the
 tumour then uses up fibrinogen and other clotting factors, and as those clots
@@ -207,7 +207,7 @@ trial (Ji 2022). Girls and boys are affected about equally (Borst 2024).
 ### What you see
 
 Usually a lump in or under the skin that grows and turns firm, warm, purple and
-tender, with bruises and tiny red or purple spots (petechiae) as the platelets
+tender, with bruises and pinpoint bleeding spots (petechiae) as the platelets
 fall (Croteau 2013; Cleveland Clinic 2026; White, RegionalDerm). About 1 infant
 in 10 has nothing to see on the skin, because the tumour lies deep inside the
 body (Croteau 2013; Cleveland Clinic 2026). Lesson 01 looks at the tumour in
@@ -256,8 +256,8 @@ Clinic 2026). Propranolol, the usual drug for infantile hemangioma, helped only
 4 of 11 infants with KHE or TA (Chiu 2012). Platelet transfusion is kept for
 active bleeding or a procedure: the tumour soon traps the transfused platelets,
 which can make it swell and hurt (Ji 2020; O'Rafferty 2015). With effective
-treatment, platelets usually start to rise within days and clotting proteins
-over a few weeks (Cleveland Clinic 2026).
+treatment the platelets recover first, within days, while the clotting
+proteins take weeks (Cleveland Clinic 2026).
 """),
 ("md", """
 ### Outlook
@@ -288,8 +288,7 @@ kt.simulate("khe-kms", days=1).lab_panel(0)
 ("md", """
 ### The columns
 
-- **Test**, **Result** and **Unit**: what was measured and how much. The table
-  spells haemoglobin the American way, "Hemoglobin".
+- **Test**, **Result** and **Unit**: what was measured, and how much.
 - **Flag**: how the result compares with the range (next cell).
 - **Reference range**: the range for a healthy term infant *of this age*; the
   first line of the report gives the age in days.
@@ -305,7 +304,7 @@ in the first months of life (Toulon 2016).
 | Flag | Meaning |
 |---|---|
 | (blank) | within the range for age (a result exactly on a limit counts as within) |
-| `L  low` / `H  high` | below / above the reference range |
+| `L low` / `H high` | below / above the reference range |
 | `LL critically low` / `HH critically high` | beyond a critical limit: a result the laboratory would phone through at once |
 
 Critical limits here are teaching values; every laboratory sets its own. The
@@ -323,6 +322,10 @@ rests on a published value that our source pack recalled from memory rather
 than re-checked, or it was interpolated between two ages for which values were
 published. The platelet range, 150–450 ×10^9/L (Mahajan 2017), carries no "~".
 With or without the mark, a real report's own range is the one to use.
+
+"""),
+("md", """
+Now scroll back to the report and compare it with your prediction.
 
 <details>
 <summary>Check your prediction</summary>
@@ -575,12 +578,12 @@ never caused KMS (Croteau 2013).
 ("md", """
 ## 4. What the lesion looks like
 
-An active KHE is usually a growing mass that is firm and warm, reddish to
-purple with poorly defined edges, and often looks bruised, with petechiae on or
-around it. It is often painful, so the infant may be irritable (Cleveland
-Clinic 2026; White, RegionalDerm). At presentation, 75% of the Boston infants
-had an enlarging skin lesion, and 23% had pain or reduced movement of a limb
-(Croteau 2013).
+An active KHE is usually a growing mass, firm and warm to the touch, reddish
+to purple, with edges that are hard to make out. The skin over it often looks
+bruised and may carry petechiae. Pain is common and may show only as
+irritability (Cleveland Clinic 2026; White, RegionalDerm). At presentation,
+75% of the Boston infants had an enlarging skin lesion, and 23% had pain or
+reduced movement of a limb (Croteau 2013).
 
 A tufted angioma more often looks like red or darkened raised patches and
 small bumps (Su 2020; Cleveland Clinic 2026).
@@ -601,9 +604,9 @@ retroperitoneum and the chest (Croteau 2013).
 ## 5. When there is nothing to see
 
 In the Boston series, 11% of patients had no skin findings at all (Croteau 2013),
-and about 1 in 10 of these tumours grows inside a body cavity or organ
-(Cleveland Clinic 2026). The outlook tends to be worse for these infants,
-because the diagnosis is made later (Cleveland Clinic 2026).
+and roughly one tumour in ten lies deep in the chest, the abdomen or an organ
+(Cleveland Clinic 2026). These infants fare worse, largely because their
+diagnosis comes later (Cleveland Clinic 2026).
 
 So an infant with unexplained low platelets together with low fibrinogen or a
 high D-dimer needs a search for a hidden tumour: first the whole skin, then
@@ -641,8 +644,8 @@ fibrinogen and D-dimer could.
 """),
 ("md", """
 > **Think!** Infant B's tufted angioma is set up as a milder case. Before
-> running, predict: will her platelets be higher or lower than Infant A's? Does
-> she meet the 17-centre definition of KMP (platelets ≤50 ×10^9/L plus
+> running, predict: will his platelets be higher or lower than Infant A's? Does
+> he meet the 17-centre definition of KMP (platelets ≤50 ×10^9/L plus
 > fibrinogen <1.5 g/L and/or D-dimer above twice the upper limit; Borst 2024)?
 """),
 ("code", """
@@ -652,11 +655,11 @@ kt.simulate("ta-kms", days=1).lab_panel(0)
 <details>
 <summary>Answer</summary>
 
-Her platelets are a little higher and her fibrinogen a little less low than
-Infant A's, but the pattern is the same, and she meets the 17-centre definition
+His platelets are a little higher and his fibrinogen a little less low than
+Infant A's, but the pattern is the same, and he meets the 17-centre definition
 (Borst 2024). Against the trial group's rough cut-off of platelets below
-30 ×10^9/L (Ji trial registration) she sits right on the line: whether she
-"counts" depends on which definition a study used. Her milder picture is a
+30 ×10^9/L (Ji trial registration) he sits right on the line: whether he
+"counts" depends on which definition a study used. His milder picture is a
 choice made in the case file for teaching, not a rule about tufted angioma.
 </details>
 """),
@@ -668,7 +671,7 @@ emergency care for any of these:
 
 - **bleeding** that does not stop, or bruises and petechiae that keep spreading (Cleveland Clinic 2026; White, RegionalDerm);
 - **signs of internal bleeding** such as a fast or irregular heartbeat, or unusually slow movements or reactions (Cleveland Clinic 2026; White, RegionalDerm);
-- **trouble breathing** (Cleveland Clinic 2026);
+- **difficulty breathing** (Cleveland Clinic 2026);
 - **a lump that swells quickly**, hardens, darkens or becomes very painful (O'Rafferty 2015; White, RegionalDerm);
 - **pallor or lethargy**, the signs of anaemia (Cleveland Clinic 2026; Mahajan 2017).
 
@@ -733,11 +736,11 @@ reports with the model.
   (Baselga 2008).
 - **Venous malformation with localised intravascular coagulopathy** raises
   D-dimer and uses up clotting factors rather than platelets (Dompmartin 2008).
-  "Adult KMS" with a large venous malformation is this condition, not KMP.
 - **Sepsis with disseminated intravascular coagulation**: an ill infant, no
   tumour, and clearly prolonged clotting times (reference pack §6.1).
 - **Neonatal alloimmune thrombocytopenia** and **immune thrombocytopenia**: low
-  platelets alone, with normal fibrinogen and D-dimer (reference pack §6.1).
+  platelets alone, with normal fibrinogen and D-dimer (reference pack §6.1;
+  approximate for NAIT).
 - **Infantile hemangioma**: normal blood tests, as you saw in section 6 (Ji 2020).
 """),
 ("md", """
@@ -747,7 +750,7 @@ reports with the model.
 - GLUT1 stains infantile hemangioma (97%) but not KHE or TA, which carry lymphatic markers such as D2-40 and PROX1 (North 2000; Lyons 2004; Su 2020; Le Huu 2010).
 - About 7 in 10 infants with KHE (Croteau 2013) and about 1 in 10 with TA (Cleveland Clinic 2026; approximate) develop KMS, mostly in the first months; deep, retroperitoneal and chest tumours carry the highest risk (Croteau 2013).
 - An active tumour is firm, warm, purple, painful and growing; about 1 in 10 has no skin sign, so unexplained low platelets with low fibrinogen or high D-dimer call for a search for a hidden tumour (Croteau 2013; Cleveland Clinic 2026).
-- Bleeding, signs of internal bleeding, trouble breathing, rapid swelling, pallor or lethargy need emergency care (Cleveland Clinic 2026; O'Rafferty 2015).
+- Bleeding, signs of internal bleeding, difficulty breathing, rapid swelling, pallor or lethargy need emergency care (Cleveland Clinic 2026; O'Rafferty 2015).
 - Deaths fell from historically 10–40% to low single digits with modern care (Hall 2001; Szlachetka 1998; Borst 2024).
 """),
 ]

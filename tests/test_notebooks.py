@@ -1,0 +1,60 @@
+"""Lesson notebooks: thin, complete anatomy, committed in the executed state nbval checks."""
+
+import json
+import pathlib
+import re
+
+import pytest
+
+NOTEBOOKS = sorted((pathlib.Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+EXPECTED = ["00_start_here", "01_the_tumour_and_the_patient", "02_platelet_trapping",
+            "03_consuming_clotting_factors", "04_treatment_and_recovery"]
+
+
+def load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def cells(path, kind):
+    return [c for c in load(path)["cells"] if c["cell_type"] == kind]
+
+
+def source(cell):
+    return "".join(cell["source"])
+
+
+def test_the_five_lessons_exist_in_order():
+    assert [p.stem for p in NOTEBOOKS] == EXPECTED
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_code_cells_are_thin(path):
+    for cell in cells(path, "code"):
+        text = source(cell)
+        assert not re.search(r"^\s*(def|class)\s", text, re.M), text
+        imports = re.findall(r"^\s*(?:from|import)\s+([\w.]+)", text, re.M)
+        assert all(name.split(".")[0] == "kms_teach" for name in imports), imports
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_lesson_anatomy(path):
+    markdown = [source(c) for c in cells(path, "markdown")]
+    first = markdown[0].lower()
+    assert "not for clinical decisions" in first
+    assert "objective" in first and re.search(r"\d+\s*min", first)
+    joined = "\n".join(markdown)
+    assert "Key points" in joined
+    assert "## References" in joined
+    quiz = [c for c in cells(path, "markdown") if "quiz-placeholder" in c.get("metadata", {}).get("tags", [])]
+    assert len(quiz) == 1
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_executed_without_errors(path):
+    code = cells(path, "code")
+    assert code
+    counts = [c["execution_count"] for c in code]
+    assert None not in counts, "commit the executed notebook so nbval compares outputs"
+    assert counts == list(range(1, len(counts) + 1)), "run top to bottom after a kernel restart"
+    for cell in code:
+        assert all(o.get("output_type") != "error" for o in cell.get("outputs", []))
