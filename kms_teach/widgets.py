@@ -70,6 +70,21 @@ class _Explorer:
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
 
+    def _simulate(self):  # explorers that run the model override this
+        pass
+
+    def _draw(self):
+        raise NotImplementedError
+
+    def _on_model_change(self, _change=None):
+        """A model input changed: re-simulate, then redraw."""
+        self._simulate()
+        self._draw()
+
+    def _on_view_change(self, _change=None):
+        """Only the view changed (day, units): redraw without simulating."""
+        self._draw()
+
     def __repr__(self) -> str:  # deterministic text for notebook checks
         return f"<{type(self).__name__}: interactive explorer; run the notebook to use it>"
 
@@ -106,7 +121,7 @@ class PlateletTrappingExplorer(_Explorer):
         self.result = None
         for control in (self.activity, self.trapping):
             control.observe(self._on_model_change, names="value")
-        self.day.observe(self._on_day_change, names="value")
+        self.day.observe(self._on_view_change, names="value")
         self._simulate()
         self._draw()
         self.widget = w.VBox([
@@ -127,13 +142,6 @@ class PlateletTrappingExplorer(_Explorer):
     def _simulate(self):
         self.result = simulate(self.case, days=self.days, every_hours=6,
                                parameters={"platelet_trapping": self.trapping.value}, severity=self.activity.value)
-
-    def _on_model_change(self, _change):
-        self._simulate()
-        self._draw()
-
-    def _on_day_change(self, _change):
-        self._draw()
 
     def _draw(self):
         day = self.day.value
@@ -170,9 +178,9 @@ class LabPanelExplorer(_Explorer):
         self.image = w.HTML()
         self.summary = w.HTML()
         self.report = w.HTML()
-        self.case.observe(self._on_case_change, names="value")
-        self.day.observe(self._on_day_change, names="value")
-        self.units.observe(self._on_day_change, names="value")
+        self.case.observe(self._on_model_change, names="value")
+        self.day.observe(self._on_view_change, names="value")
+        self.units.observe(self._on_view_change, names="value")
         self._simulate()
         self._draw()
         self.widget = w.VBox([self.case, self.narrative, self.day, self.units, self.image, self.summary, self.report])
@@ -181,13 +189,6 @@ class LabPanelExplorer(_Explorer):
         case = load_case(self.case.value)
         self.result = simulate(case, days=self.days, every_hours=6)
         self.narrative.value = f"<p><em>{html.escape(case.title)}.</em> {html.escape(case.narrative)}</p>"
-
-    def _on_case_change(self, _change):
-        self._simulate()
-        self._draw()
-
-    def _on_day_change(self, _change):
-        self._draw()
 
     def _draw(self):
         day = self.day.value
@@ -231,7 +232,7 @@ class TreatmentPlanner(_Explorer):
             self.choices[name], self.start_days[name] = box, start
             rows.append(w.HBox([box, start]))
         self.day = w.IntSlider(value=28, min=0, max=self.days, description="Day", style=_STYLE, layout=_WIDE)
-        self.day.observe(self._on_day_change, names="value")
+        self.day.observe(self._on_view_change, names="value")
         self.image = w.HTML()
         self.summary = w.HTML()
         self.cautions = w.HTML()
@@ -271,11 +272,7 @@ class TreatmentPlanner(_Explorer):
 
     def _on_plan_change(self, _change):
         if not self._quiet:
-            self._simulate()
-            self._draw()
-
-    def _on_day_change(self, _change):
-        self._draw()
+            self._on_model_change()
 
     def _draw(self):
         day = self.day.value
