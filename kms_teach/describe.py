@@ -25,16 +25,15 @@ LAB_NAMES = {
 _DECIMALS = {"platelets": 0, "fibrinogen": 2, "d_dimer": 1, "hemoglobin": 1, "pt": 1, "aptt": 1}
 
 
+def _number(lab, value):
+    """A lab value rounded as a report would show it, without its unit."""
+    decimals = 2 if lab == "d_dimer" and value < 1 else _DECIMALS[lab]
+    return f"{value:.{decimals}f}"
+
+
 def format_value(lab: str, value: float) -> str:
     """A lab value rounded as a report would show it, with its unit."""
-    decimals = _DECIMALS[lab]
-    if lab == "d_dimer" and value < 1:
-        decimals = 2
-    return f"{value:.{decimals}f} {LAB_NAMES[lab][1]}"
-
-
-def _number(lab, value):
-    return format_value(lab, value).rsplit(" ", 1)[0] if LAB_NAMES[lab][1] else format_value(lab, value)
+    return f"{_number(lab, value)} {LAB_NAMES[lab][1]}"
 
 
 def _day_word(days: float) -> str:
@@ -84,7 +83,7 @@ def describe_course(result, lab: str, start_day: float | None = None, end_day: f
     span = _day_word(float(day[j] - day[i]))
     a, b = _number(lab, first), _number(lab, last)
     if i == j:
-        sentence = f"{name} was {a} {unit} on day {float(day[i]):g}"
+        sentence = f"{name} stood at {a} {unit} on day {float(day[i]):g}"
     elif a == b:
         sentence = f"{name} stayed at about {a} {unit} over {span}"
     else:

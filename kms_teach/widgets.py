@@ -68,7 +68,10 @@ class _Explorer:
     widget: w.Widget
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        data["text/plain"] = repr(self)  # static views show a sentence, not widget internals
+        return bundle
 
     def _simulate(self):  # explorers that run the model override this
         pass

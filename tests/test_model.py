@@ -335,3 +335,11 @@ def test_response_criterion_parsing():
     assert (crit.lab, crit.op, crit.value, crit.day) == ("platelets", ">=", 100.0, 28.0)
     with pytest.raises(ValueError, match="valid labs"):
         k.parse_criterion("platelet>=100@28")
+
+
+@pytest.mark.parametrize("lab", k.LABS)
+def test_course_summary_never_doubles_a_unit(lab):
+    text = k.describe.describe_course(k.simulate("khe-kms", ["sirolimus@0"], days=30), lab)
+    unit = k.describe.LAB_NAMES[lab][1]
+    assert unit in text
+    assert f"{unit} {unit}" not in text and "mg/L mg/L" not in text

@@ -164,3 +164,10 @@ def test_predict_reveal_needs_a_prediction_then_explains():
 def test_alt_text_is_escaped_against_markup():
     tag = widgets.png_img_tag(b"\x89PNG", 'a "quoted" <b>alt</b>')
     assert 'alt="a &quot;quoted&quot; &lt;b&gt;alt&lt;/b&gt;"' in tag
+
+
+def test_static_view_of_an_explorer_is_a_sentence_not_widget_internals(trapping):
+    bundle = trapping._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert data["text/plain"].startswith("<PlateletTrappingExplorer: interactive explorer")
+    assert "application/vnd.jupyter.widget-view+json" in data
