@@ -506,7 +506,6 @@ def _advance(state, r: _Rates, step, block, offset, per_output, cohort):
     index (``offset`` + position) is a multiple of ``per_output``.
     """
     target = block["target"]
-    n = len(target)
     activity, bulk, platelets, fibrinogen, factors, d_dimer, red = state
 
     # Tumour activity and bulk do not depend on the blood pools: solve them first,

@@ -15,7 +15,6 @@ import html
 
 import ipywidgets as w
 
-from . import labs
 from .cases import case_names, load_case
 from .describe import describe_course, describe_panel
 from .model import simulate
