@@ -57,7 +57,7 @@ def main(argv=None):
     panel = widgets.LabPanelExplorer("khe-onset", days=60)
     report("03 lab panel explorer: day slider (6 panels)", timed_moves(panel.day, days))
     cases = ["khe-kms", "sepsis-dic", "nait", "rich", "infantile-hemangioma", "khe-onset"] * args.repeats
-    report("03 lab panel explorer: case dropdown (new background)", timed_moves(panel.case, cases))
+    report("03 lab panel explorer: case dropdown (new case)", timed_moves(panel.case, cases))
 
     planner = widgets.TreatmentPlanner("khe-kms", days=84)
     planner.set_plan(["sirolimus@0", "prednisolone@0"])

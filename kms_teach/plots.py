@@ -141,20 +141,38 @@ class CourseFigure(FastFigure):
                      + [first.fill_between([], [], [], color=PALETTE["green"], alpha=0.18, label="normal for age")],
                      fontsize=8, loc="upper right", framealpha=0.9)
         self._frame = None
+        self._band_cache = {}
 
     def set_frame(self, day, age_days) -> None:
         """Fix the time axis and draw the normal-for-age bands (static: re-caches the background)."""
         day = np.asarray(day, dtype=float)
-        if self._frame is not None and self._frame[0] == (day[0], day[-1], len(day)) and np.allclose(self._frame[1], age_days[0]):
+        key = (float(day[0]), float(day[-1]), len(day), round(float(age_days[0]), 6))
+        if self._frame == key:
             return
-        for lab, ax in self.axes.items():
-            if lab in self._bands:
-                self._bands[lab].remove()
-            low, high = labs.reference_limits(lab, np.asarray(age_days))
-            self._bands[lab] = ax.fill_between(day, low, high, color=PALETTE["green"], alpha=0.18, linewidth=0)
-            ax.set_xlim(day[0], day[-1])
-        self._frame = ((day[0], day[-1], len(day)), age_days[0])
-        self.invalidate()
+        # Bands are drawn per frame (a few ms) rather than baked into the background, so switching
+        # to a case of another age needs no full redraw (~250 ms); only a new time axis does.
+        for band in self._bands.values():
+            self.dynamic.remove(band)
+            band.set_visible(False)
+        if key not in self._band_cache:
+            if len(self._band_cache) >= 16:
+                for band in self._band_cache.pop(next(iter(self._band_cache))).values():
+                    band.remove()
+            bands = {}
+            for lab, ax in self.axes.items():
+                low, high = labs.reference_limits(lab, np.asarray(age_days))
+                bands[lab] = ax.fill_between(day, low, high, color=PALETTE["green"], alpha=0.18, linewidth=0)
+                bands[lab].set_animated(True)
+            self._band_cache[key] = bands
+        self._bands = self._band_cache[key]
+        for band in self._bands.values():
+            band.set_visible(True)
+            self.dynamic.insert(0, band)  # under the lines
+        if self._frame is None or self._frame[:3] != key[:3]:
+            for ax in self.axes.values():
+                ax.set_xlim(day[0], day[-1])
+            self.invalidate()
+        self._frame = key
 
     def set_course(self, result, comparison=None) -> None:
         """Show a result (and optionally a comparison result) on every panel."""
