@@ -12,6 +12,8 @@ from .cases import Case, case_names, list_cases, load_case
 from .labs import LabPanel, lab_panel, reference_range
 from .model import LAB_UNITS, LABS, CohortResult, Result, parse_criterion, simulate, simulate_cohort
 from .parameters import default_parameters, load_parameters
+from .progress import Progress, ProgressError, load_progress, save_progress
+from .questions import Bank, Grade, Problem, Question, case_panel, consequence, grade, load_bank
 from .treatments import TreatmentEvent, UnknownTreatmentError, load_treatments, treatment_names
 
 __version__ = "0.1.0"
@@ -20,6 +22,18 @@ NOTICE = "Educational use only, not for clinical decisions."
 
 __all__ = [
     "AssetError",
+    "Bank",
+    "Grade",
+    "Problem",
+    "Progress",
+    "ProgressError",
+    "Question",
+    "case_panel",
+    "consequence",
+    "grade",
+    "load_bank",
+    "load_progress",
+    "save_progress",
     "Case",
     "CohortResult",
     "LABS",

@@ -3,6 +3,8 @@
 A stable contract used by lessons' readers, educators and tests:
 
 - ``kms-teach cases`` / ``kms-teach treatments``: names with one-line descriptions.
+- ``kms-teach check [PATH]...``: one line per problem in content files,
+  ``file:line: item: field: message``; exit 1 if any, 0 when clean.
 - ``kms-teach simulate CASE [--days N] [--treat NAME[@DAY]]... [--every HOURS] [--format csv|json]``
 - ``kms-teach cohort CASE --n N [--seed S] [--treat NAME[@DAY]]... [--response "platelets>=100@28"]
   [--days N] [--every HOURS] [--format text|csv|json]``
@@ -101,7 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     coh.add_argument("--days", type=_positive_number(), default=None, help="length in days (default: the criterion's day, at least 28)")
     coh.add_argument("--every", type=_positive_number(), default=24.0, metavar="HOURS", help="hours between samples (default 24)")
     coh.add_argument("--format", choices=("text", "csv", "json"), default="text", help="output format (default text)")
+    chk = sub.add_parser("check", help="validate question, case and parameter files (exit 1 on any problem)")
+    chk.add_argument("paths", nargs="*", metavar="PATH",
+                     help="files or folders to check (default: the installed assets folder)")
     return parser
+
+
+EXIT_PROBLEMS = 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -109,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        if args.command == "check":
+            return _check(args)
         handler = {"cases": _cases, "treatments": _treatments, "simulate": _simulate, "cohort": _cohort}[args.command]
         text = handler(args)
     except (UsageError, ValueError, AssetError, OSError) as exc:
@@ -119,6 +129,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
     except BrokenPipeError:  # e.g. piped into `head`
         sys.stderr.close()
+    return EXIT_OK
+
+
+def _check(args) -> int:
+    from ._assets import assets_dir
+    from .check import check_paths
+
+    paths = args.paths or [assets_dir()]
+    problems = check_paths(paths)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(f"No problems found in {', '.join(str(p) for p in paths)}.")
     return EXIT_OK
 
 

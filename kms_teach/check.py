@@ -1,0 +1,126 @@
+"""``kms-teach check``: validate the content files an educator edits.
+
+Question files get the JSON Schema, the item-writing rules and the bank-wide
+balance rules; case, parameter, treatment and reference-range files go through
+the same loaders the simulation uses, so "check is clean" means "the lessons
+will load". Every problem is one line, ``file:line: item: field: message``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+import yaml
+
+from ._assets import AssetError
+from .questions import Problem, lint_bank, read_question_file
+
+__all__ = ["check_paths"]
+
+_SINGLE_FILES = ("parameters.yaml", "treatments.yaml", "reference_ranges.yaml")
+
+
+def _classify(path: Path) -> str | None:
+    if path.suffix not in (".yaml", ".yml"):
+        return None
+    if path.name in _SINGLE_FILES:
+        return path.stem
+    if path.parent.name == "questions":
+        return "questions"
+    if path.parent.name == "cases":
+        return "case"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return "unknown"
+    if isinstance(data, dict) and "questions" in data:
+        return "questions"
+    if isinstance(data, dict) and "activity" in data:
+        return "case"
+    return "unknown"
+
+
+def _expand(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, str]], list[Problem]]:
+    files, problems = [], []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                kind = _classify(child) if child.is_file() else None
+                if kind is not None:
+                    files.append((child, kind))
+        elif path.is_file():
+            files.append((path, _classify(path) or "unknown"))
+        else:
+            problems.append(Problem(str(path), 0, "(file)", "-", "no such file or folder"))
+    return files, problems
+
+
+def _line_of(path: Path, item: str | None, field: str | None) -> int:
+    """Best-effort line of ``item``/``field`` for loaders that only name them."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return 1
+    line = 1
+    keys = [k for k in (item, field) if k]
+    for start in (0, 1):  # the item may be a top-level key (parameters) or the file itself (a case)
+        current, found = node, None
+        for key in keys[start:]:
+            if not isinstance(current, yaml.MappingNode):
+                break
+            match = next(((k, v) for k, v in current.value if k.value == key.split()[-1]), None)
+            if match is None:
+                break
+            found, current = match[0].start_mark.line + 1, match[1]
+        if found:
+            line = max(line, found)
+    return line
+
+
+def _from_asset_error(path: Path, exc: AssetError) -> Problem:
+    line = exc.line or _line_of(path, exc.item, exc.field)
+    return Problem(str(path), line, exc.item or "(file)", exc.field or "-", exc.message)
+
+
+def _check_other(path: Path, kind: str) -> list[Problem]:
+    from .cases import load_case
+    from .labs import load_reference_ranges
+    from .parameters import load_parameters
+    from .treatments import load_treatments
+
+    loaders = {
+        "case": load_case,
+        "parameters": load_parameters,
+        "treatments": load_treatments,
+        "reference_ranges": load_reference_ranges,
+    }
+    if kind == "unknown":
+        return [Problem(str(path), 1, "(file)", "-",
+                        "not a question, case, parameters, treatments or reference_ranges file")]
+    try:
+        loaders[kind](path)
+    except AssetError as exc:
+        return [_from_asset_error(path, exc)]
+    except (ValueError, TypeError, KeyError) as exc:  # a loader's own checks, still named by file
+        return [Problem(str(path), 1, "(file)", "-", str(exc))]
+    return []
+
+
+def check_paths(paths: Iterable[str | Path]) -> list[Problem]:
+    """Check every content file under ``paths``; return the problems (empty when clean)."""
+    files, problems = _expand(paths)
+    questions = []
+    question_dirs = set()
+    for path, kind in files:
+        if kind == "questions":
+            found, trouble = read_question_file(path)
+            questions.extend(found)
+            problems.extend(trouble)
+            question_dirs.add(str(path.parent))
+        else:
+            problems.extend(_check_other(path, kind))
+    where = sorted(question_dirs)[0] if len(question_dirs) == 1 else "question bank"
+    problems.extend(lint_bank(questions, where=where))
+    return problems
