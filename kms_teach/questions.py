@@ -319,7 +319,8 @@ def _dedupe(problems):
     return list(dict.fromkeys(problems))
 
 
-_NEGATIVE_STEM = re.compile(r"\b(NOT|EXCEPT|LEAST)\b|\bleast likely\b|\bnot true\b|\bexcept\b", re.IGNORECASE)
+# Checked on the lead-in only: a vignette may well say "she is not bleeding".
+_NEGATIVE_LEAD_IN = re.compile(r"\b(not|except|least|never|false)\b", re.IGNORECASE)
 _ALL_NONE = re.compile(r"\b(all|none|both|neither) of the (above|options|choices)\b", re.IGNORECASE)
 # Any tag-like text: Markdown escapes it when shown, but a content file should not hold it at all.
 _RAW_HTML = re.compile(r"<\s*/?\s*[a-zA-Z!?][^>]*>|&#|javascript:|data:text/html", re.IGNORECASE)
@@ -337,6 +338,12 @@ def _texts(raw) -> Iterable[tuple[tuple, str]]:
         yield ("feedback", i, "feedback"), band["feedback"]
     for i, citation in enumerate(raw.get("citations") or []):
         yield ("citations", i), citation
+
+
+def _lead_in(stem: str) -> str:
+    """The question a stem ends with: its last sentence."""
+    parts = re.split(r"(?<=[.!:;])\s+|\n\s*\n", stem.strip())
+    return parts[-1] if parts else stem
 
 
 def _check_item(raw, line_of, shown) -> list[Problem]:
@@ -401,7 +408,7 @@ def _check_item(raw, line_of, shown) -> list[Problem]:
             if max(lengths) > _HOMOGENEITY_RATIO * max(min(lengths), _HOMOGENEITY_FLOOR):
                 add(("answers",), f"options are not homogeneous: longest {max(lengths)} characters, "
                     f"shortest {min(lengths)} (limit 3 times)")
-    if _NEGATIVE_STEM.search(stem):
+    if _NEGATIVE_LEAD_IN.search(_lead_in(stem)):
         add(("question",), "negative stem (NOT, EXCEPT, least); ask for the best answer instead (NBME rule)")
     if not stem.endswith("?"):
         add(("question",), "the lead-in should be a question ending in '?' (NBME rule)")

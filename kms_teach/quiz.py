@@ -1,0 +1,376 @@
+"""The quiz widget: questions from the bank, graded in Python, with cited feedback.
+
+One question is shown at a time. Every control is a core ipywidget reachable
+with Tab and operated with the keyboard (arrow keys in the option list, Space
+on a tick box, Enter on a button). Feedback appears in a live region so screen
+readers announce it. For treatment and transfusion items the quiz runs the
+model under the learner's choice and shows the course beside no treatment.
+
+Grading, shuffling and progress files live in :mod:`kms_teach.questions` and
+:mod:`kms_teach.progress`; this module only wires them to controls.
+"""
+
+from __future__ import annotations
+
+import html
+import random
+from typing import Iterable, Sequence
+
+import ipywidgets as w
+
+from .describe import describe_panel
+from .markup import to_html, to_text
+from .plots import CourseFigure, png_img_tag
+from .progress import Progress, ProgressError, load_progress, save_progress
+from .questions import Bank, Question, case_panel, consequence, grade, load_bank, parse_number
+from .widgets import _Explorer
+
+__all__ = ["Quiz"]
+
+_STYLE = {"description_width": "initial"}
+_LETTERS = "ABCDEFGH"
+
+
+def _status(inner: str) -> str:
+    return f'<div role="status" aria-live="polite">{inner}</div>'
+
+
+class Quiz(_Explorer):
+    """A quiz over items of the question bank.
+
+    Parameters
+    ----------
+    lesson : int, optional
+        Use the items tagged for this lesson (0-4).
+    topics : iterable of str, optional
+        Use the items of these topics (e.g. ``["treatment"]``).
+    ids : sequence of str, optional
+        Use exactly these items, in this order before shuffling.
+    n : int, optional
+        Draw this many items (default: all selected).
+    seed : int
+        Seed for drawing and shuffling; the same seed gives the same quiz.
+    shuffle : bool
+        Shuffle the order of items and of their options.
+    title : str
+        Heading shown above the quiz.
+    progress_file : str, optional
+        Default file name offered by "Save answers" / "Load answers".
+    bank : Bank, optional
+        A bank other than the installed one (for educators' own files).
+    """
+
+    def __init__(self, *, lesson: int | None = None, topics: Iterable[str] | None = None,
+                 ids: Sequence[str] | None = None, n: int | None = None, seed: int = 0,
+                 shuffle: bool = True, title: str = "Quiz", progress_file: str = "kms-teach-answers.json",
+                 bank: Bank | None = None):
+        self.bank = bank if bank is not None else load_bank()
+        pool = self.bank.select(topics=topics, lesson=lesson, ids=ids)
+        if not pool:
+            raise ValueError("no questions match; topics in the bank: " + ", ".join(self.bank.topics))
+        self._pool = pool
+        self._n = len(pool) if n is None else max(1, min(int(n), len(pool)))
+        self.seed = int(seed)
+        self.shuffle = bool(shuffle)
+        self.title = title
+        self.progress = Progress()
+        self.attempt = 0
+        self.figure = None  # created on the first consequence: most items never need it
+
+        self.heading = w.HTML()
+        self.counter = w.HTML()
+        self.panel = w.HTML()
+        self.stem = w.HTMLMath()
+        self.controls = w.VBox()
+        self.check_button = w.Button(description="Check answer", button_style="primary",
+                                     tooltip="Grade your answer and show feedback")
+        self.check_button.on_click(self.check)
+        self.feedback = w.HTMLMath()
+        self.consequence_image = w.HTML()
+        self.previous_button = w.Button(description="Previous question", tooltip="Go back one question")
+        self.next_button = w.Button(description="Next question", tooltip="Go on to the next question")
+        self.previous_button.on_click(lambda _b: self.go(self.position - 1))
+        self.next_button.on_click(lambda _b: self.go(self.position + 1))
+        self.score = w.HTML()
+        self.retry_button = w.Button(description="Retry with new order", tooltip="Clear your answers and reshuffle")
+        self.retry_button.on_click(self.retry)
+        self.file = w.Text(value=progress_file, description="Answers file", style=_STYLE,
+                           layout=w.Layout(width="360px"))
+        self.save_button = w.Button(description="Save answers", tooltip="Write your answers to the file")
+        self.load_button = w.Button(description="Load answers", tooltip="Read answers saved earlier")
+        self.save_button.on_click(self.save)
+        self.load_button.on_click(self.load)
+        self.file_status = w.HTML()
+        problems = ""
+        if self.bank.problems:
+            listed = "".join(f"<li>{html.escape(str(p))}</li>" for p in self.bank.problems[:10])
+            problems = (f"<details><summary>{len(self.bank.problems)} question(s) could not be loaded and "
+                        f"are left out</summary><ul>{listed}</ul></details>")
+        self.widget = w.VBox([
+            self.heading, w.HTML(problems), self.counter, self.panel, self.stem, self.controls,
+            self.check_button, self.feedback, self.consequence_image,
+            w.HBox([self.previous_button, self.next_button]), self.score,
+            w.HBox([self.retry_button]), w.HBox([self.file, self.save_button, self.load_button]),
+            self.file_status,
+        ])
+        self._deal()
+
+    # ------------------------------------------------------------------ state
+
+    def _deal(self) -> None:
+        """Draw and order the items and their options for this attempt."""
+        rng = random.Random(self.seed + 1000 * self.attempt)
+        pool = list(self._pool)
+        if self.shuffle:
+            rng.shuffle(pool)
+        self.questions: list[Question] = pool[: self._n]
+        self.orders: dict[str, list[int]] = {}
+        for q in self.questions:
+            order = list(range(len(q.options)))
+            if self.shuffle or q.type == "ordering":  # an ordering item in file order gives the answer away
+                rng.shuffle(order)
+                if q.type == "ordering" and order == sorted(order) and len(order) > 1:
+                    order[0], order[1] = order[1], order[0]
+            self.orders[q.id] = order
+        self.results: dict[str, object] = {}
+        self.responses: dict[str, object] = {}
+        self.position = 0
+        self.heading.value = (f"<h3>{html.escape(self.title)}</h3><p>{len(self.questions)} question(s). "
+                              "Use Tab to move between controls, the arrow keys or Space to choose, "
+                              "and Enter on <em>Check answer</em>.</p>")
+        self._show()
+
+    @property
+    def question(self) -> Question:
+        """The question on screen."""
+        return self.questions[self.position]
+
+    def go(self, position: int) -> None:
+        """Show question number ``position`` (0-based), keeping answers already given."""
+        self.position = max(0, min(len(self.questions) - 1, int(position)))
+        self._show()
+
+    def retry(self, _button=None) -> None:
+        """Clear the answers and deal a new order (the next seed in sequence)."""
+        self.attempt += 1
+        self.progress = Progress()
+        self._deal()
+
+    # ------------------------------------------------------------------ display
+
+    def _show(self) -> None:
+        q = self.question
+        self.counter.value = (f"<p><strong>Question {self.position + 1} of {len(self.questions)}</strong> "
+                              f"&middot; {html.escape(self.bank.titles.get(q.topic, q.topic))} "
+                              f"&middot; {html.escape(q.difficulty)}</p>")
+        if q.case is not None:
+            panel = case_panel(q)
+            self.panel.value = (f"<p><strong>Laboratory results</strong> (simulated, day {q.case.day:g})</p>"
+                                f'<pre style="font-size:12px;line-height:1.3">{html.escape(str(panel))}</pre>'
+                                f"<p>{html.escape(describe_panel(panel))}</p>")
+        else:
+            self.panel.value = ""
+        self.stem.value = to_html(q.question)
+        self.controls.children = self._make_controls(q)
+        self.previous_button.disabled = self.position == 0
+        self.next_button.disabled = self.position == len(self.questions) - 1
+        if q.id in self.results:
+            self._show_feedback(q, self.results[q.id], self.responses[q.id])
+        else:
+            self.feedback.value = _status("")
+            self.consequence_image.value = ""
+        self._show_score()
+
+    def _option_label(self, q: Question, index: int, shown_at: int) -> str:
+        return f"{_LETTERS[shown_at]}. {to_text(q.options[index].text)}"
+
+    def _make_controls(self, q: Question):
+        order = self.orders[q.id]
+        previous = self.responses.get(q.id)
+        if q.type == "multiple_choice":
+            self.choice = w.RadioButtons(
+                options=[(self._option_label(q, i, k), i) for k, i in enumerate(order)],
+                value=previous, description="Your answer", style=_STYLE, layout=w.Layout(width="auto"))
+            return (self.choice,)
+        if q.type == "many_choice":
+            chosen = set(previous or ())
+            self.ticks = [w.Checkbox(value=i in chosen, description=self._option_label(q, i, k), indent=False,
+                                     layout=w.Layout(width="auto")) for k, i in enumerate(order)]
+            return (w.HTML("<p><em>Tick every option that applies.</em></p>"), *self.ticks)
+        if q.type == "numeric":
+            self.number = w.Text(value="" if previous is None else f"{previous:g}",
+                                 description=f"Your answer ({q.unit})", placeholder="a number",
+                                 style=_STYLE, continuous_update=False)
+            return (self.number,)
+        current = list(previous) if previous is not None else list(order)
+        self.sequence = w.Select(options=[(to_text(q.options[i].text), i) for i in current],
+                                 value=current[0], rows=len(current), description="Order (first at top)",
+                                 style=_STYLE, layout=w.Layout(width="auto"))
+        up = w.Button(description="Move selected step up", tooltip="Move the selected step one place earlier")
+        down = w.Button(description="Move selected step down", tooltip="Move the selected step one place later")
+        up.on_click(lambda _b: self.move(-1))
+        down.on_click(lambda _b: self.move(+1))
+        return (w.HTML("<p><em>Select a step, then move it; the first step goes at the top.</em></p>"),
+                self.sequence, w.HBox([up, down]))
+
+    def move(self, offset: int) -> None:
+        """Move the selected step of an ordering item by ``offset`` places."""
+        items = [value for _label, value in self.sequence.options]
+        selected = self.sequence.value
+        i = items.index(selected)
+        j = max(0, min(len(items) - 1, i + offset))
+        items.insert(j, items.pop(i))
+        q = self.question
+        self.sequence.options = [(to_text(q.options[k].text), k) for k in items]
+        self.sequence.value = selected
+
+    # ------------------------------------------------------------------ answering
+
+    def response(self):
+        """The learner's current answer, in the form :func:`kms_teach.grade` takes (None if none)."""
+        q = self.question
+        if q.type == "multiple_choice":
+            return self.choice.value
+        if q.type == "many_choice":
+            order = self.orders[q.id]
+            return [order[k] for k, box in enumerate(self.ticks) if box.value]
+        if q.type == "numeric":
+            return self.number.value.strip() or None
+        return [value for _label, value in self.sequence.options]
+
+    def answer(self, response) -> None:
+        """Set the controls to ``response`` (file-order indices or a number), as a learner would."""
+        q = self.question
+        if q.type == "multiple_choice":
+            self.choice.value = response
+        elif q.type == "many_choice":
+            order = self.orders[q.id]
+            wanted = set(response)
+            for k, box in enumerate(self.ticks):
+                box.value = order[k] in wanted
+        elif q.type == "numeric":
+            self.number.value = str(response)
+        else:
+            self.sequence.options = [(to_text(q.options[k].text), k) for k in response]
+            self.sequence.value = response[0]
+
+    def check(self, _button=None):
+        """Grade the current answer and show feedback; returns the :class:`Grade` (None if unanswered)."""
+        q = self.question
+        response = self.response()
+        if response is None or (q.type == "many_choice" and not response):
+            self.feedback.value = _status("<p><strong>Choose an answer first.</strong></p>")
+            return None
+        if q.type == "numeric":
+            try:
+                response = parse_number(response)
+            except ValueError as exc:
+                self.feedback.value = _status(f"<p><strong>{html.escape(str(exc)).capitalize()}.</strong></p>")
+                return None
+        result = grade(q, response)
+        self.results[q.id] = result
+        self.responses[q.id] = response
+        self.progress.record(q.id, response, result.score, result.correct)
+        self._show_feedback(q, result, response)
+        self._show_score()
+        return result
+
+    def _show_feedback(self, q: Question, result, response) -> None:
+        if result.correct:
+            verdict = "Correct."
+        elif result.score > 0:
+            verdict = f"Partly right: {result.score:.0%} of the marks."
+        else:
+            verdict = "Not right."
+        parts = [f"<p><strong>{verdict}</strong></p>"]
+        if q.type == "multiple_choice":
+            parts.append(to_html(result.feedback[0]))
+        elif q.type == "many_choice":
+            for i in response:
+                mark = "right to tick" if q.options[i].correct else "should not be ticked"
+                parts.append(f"<p><em>{html.escape(to_text(q.options[i].text))}</em> ({mark}): "
+                             f"{to_html(q.options[i].feedback)}</p>")
+            missed = [i for i in q.correct_indices if i not in response]
+            for i in missed:
+                parts.append(f"<p><em>{html.escape(to_text(q.options[i].text))}</em> (missed): "
+                             f"{to_html(q.options[i].feedback)}</p>")
+        elif q.type == "numeric":
+            parts.append(to_html(result.feedback[0]))
+            parts.append(f"<p>Expected: {html.escape(result.expected)}.</p>")
+        else:
+            if not result.correct:
+                parts.append("<p>The right order: " + html.escape(result.expected) + ".</p>")
+                parts.extend(to_html(text) for text in result.feedback)
+        parts.append("<p><strong>Explanation.</strong></p>" + to_html(q.explanation))
+        cites = "; ".join(html.escape(c) for c in q.citations)
+        parts.append(f"<p><small>Source{'s' if len(q.citations) > 1 else ''}: {cites}</small></p>")
+        self._show_consequence(q, response, parts)
+        self.feedback.value = _status("".join(parts))
+
+    def _show_consequence(self, q: Question, response, parts: list[str]) -> None:
+        if q.type != "multiple_choice":
+            self.consequence_image.value = ""
+            return
+        outcome = consequence(q, response)
+        if outcome is None:
+            self.consequence_image.value = ""
+            return
+        if self.figure is None:
+            self.figure = CourseFigure(("platelets", "fibrinogen"), columns=2, width_px=720,
+                                       main_label="your choice", comparison_label="no treatment")
+        png = self.figure.render(outcome.chosen, float(outcome.chosen.day[-1]), comparison=outcome.untreated)
+        self.consequence_image.value = png_img_tag(png, outcome.summary)
+        parts.insert(1, f"<p><strong>What the model shows:</strong> {html.escape(outcome.summary)}</p>")
+
+    def _show_score(self) -> None:
+        answered = len(self.results)
+        total = sum(r.score for r in self.results.values())
+        text = f"Score: {total:g} of {answered} answered ({len(self.questions)} in this quiz)."
+        if answered == len(self.questions):
+            text += f" Finished: {total / answered:.0%}."
+        self.score.value = f"<p>{html.escape(text)}</p>"
+
+    @property
+    def total_score(self) -> float:
+        """Sum of the scores of the answered questions."""
+        return sum(r.score for r in self.results.values())
+
+    # ------------------------------------------------------------------ progress files
+
+    def save(self, _button=None) -> bool:
+        """Write the answers to the file named in the box; True on success."""
+        try:
+            path = save_progress(self.progress, self.file.value.strip())
+        except ProgressError as exc:
+            self.file_status.value = _status(f"<p><strong>Not saved.</strong> {html.escape(str(exc))}</p>")
+            return False
+        self.file_status.value = _status(f"<p>Saved {len(self.progress.answers)} answer(s) to "
+                                         f"{html.escape(str(path))}.</p>")
+        return True
+
+    def load(self, _button=None) -> bool:
+        """Read answers saved earlier and re-grade those that belong to this quiz; True on success."""
+        try:
+            saved = load_progress(self.file.value.strip())
+        except ProgressError as exc:
+            self.file_status.value = _status(f"<p><strong>Not loaded.</strong> {html.escape(str(exc))}</p>")
+            return False
+        restored = 0
+        for q in self.questions:
+            entry = saved.answers.get(q.id)
+            if entry is None:
+                continue
+            try:
+                result = grade(q, entry["response"])
+            except (ValueError, TypeError, KeyError, IndexError):
+                continue  # saved for an older version of the item
+            self.results[q.id] = result
+            self.responses[q.id] = entry["response"]
+            self.progress.record(q.id, entry["response"], result.score, result.correct)
+            restored += 1
+        self.file_status.value = _status(f"<p>Loaded {restored} answer(s) for this quiz.</p>")
+        self._show()
+        return True
+
+    def __repr__(self) -> str:
+        return f"<Quiz: {self._n} question(s); run the notebook to take it>"
