@@ -610,7 +610,7 @@ def _consequence(case: CaseRef, plan: tuple[str, ...], days: float) -> Consequen
         text = f"With {names}, {LAB_NAMES[lab][0].lower()} "
         if peak > 1.15 * before and last < 0.8 * peak:
             when = chosen.day[i + k] - start
-            timing = "within hours" if when < 1 else f"by day {when:g}"
+            timing = "within hours" if when < 1 else f"by day {round(float(when))}"
             text += (f"rose to {format_value(lab, peak)} {timing}, then fell back to "
                      f"{format_value(lab, last)} by {span}")
         elif last > 1.05 * before:
