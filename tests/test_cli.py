@@ -160,3 +160,36 @@ def test_unreadable_case_file_is_reported(tmp_path, capsys):
     case.write_text("name: mine\ntitle: [\n")
     code, _, err = run(capsys, "simulate", str(case))
     assert code == 2 and "mine.yaml" in err and "not valid YAML" in err
+
+
+def test_check_on_the_shipped_assets_is_clean_and_exits_zero(capsys):
+    code, out, _ = run(capsys, "check")
+    assert code == 0, out
+    assert out.startswith("No problems found")
+
+
+def test_check_prints_one_line_per_problem_and_exits_one(capsys, tmp_path):
+    bad = tmp_path / "questions" / "demo.yaml"
+    bad.parent.mkdir()
+    bad.write_text(
+        "topic: demo\ntitle: Demo\nquestions:\n"
+        "  - id: demo-one\n    objective: o\n    difficulty: easy\n    type: multiple_choice\n"
+        "    question: Which drug is NOT used?\n"
+        "    answers:\n"
+        "      - {answer: Sirolimus, correct: true, feedback: f}\n"
+        "      - {answer: Propranolol, feedback: f}\n"
+        "      - {answer: None of the above, feedback: f}\n"
+        "    explanation: e\n    citations: [Ji Y et al. Blood 2022]\n"
+    )
+    code, out, err = run(capsys, "check", str(tmp_path))
+    lines = out.splitlines()
+    assert code == 1
+    assert f"{bad}:8: demo-one: question: negative stem" in out
+    assert f"{bad}:12: demo-one: answers.2.answer: no 'all/none of the above'" in out
+    assert all(line.startswith(f"{bad}:") for line in lines)
+    assert f"{len(lines)} problem(s) found." in err
+
+
+def test_check_names_a_missing_path(capsys, tmp_path):
+    code, out, _ = run(capsys, "check", str(tmp_path / "nope.yaml"))
+    assert code == 1 and "no such file or folder" in out
