@@ -37,10 +37,11 @@ LANGUAGE_INFO = {"name": "python"}
 
 QUIZ = "## Quiz\n\nThe quiz for this lesson will appear here."
 
-# Short citation as written in the text -> full citation (Appendix B of the
-# reference pack, plus a few sources whose abstracts were checked for this
-# lesson). A notebook's References section lists every entry whose short form
-# appears in its text, in alphabetical order.
+# Short citation as written in the text -> full citation. Sources come from the
+# reference pack (its Appendix B where possible; a few, such as Dallman and the
+# trial registration text, are cited only in the pack's body) and the two seed
+# articles; nothing from outside the pack. A notebook's References section lists
+# every entry whose short form appears in its text, in alphabetical order.
 REFERENCES = {
     "Andrew 1987": "Andrew M, Paes B, Milner R, et al. Development of the human coagulation system in the full-term infant. *Blood* 1987;70:165-72.",
     "Baselga 2008": "Baselga E, Cordisco MR, Garzon M, et al. Rapidly involuting congenital haemangioma associated with transient thrombocytopenia and coagulopathy. *Br J Dermatol* 2008;158:1363-70.",
@@ -49,34 +50,27 @@ REFERENCES = {
     "Cleveland Clinic 2026": "Cleveland Clinic. Kasabach-Merritt syndrome. Health Library, patient information, medically reviewed 02/2026.",
     "Croteau 2013": "Croteau SE, Liang MG, Kozakewich HP, et al. Kaposiform hemangioendothelioma: atypical features and risks of Kasabach-Merritt phenomenon in 107 referrals. *J Pediatr* 2013;162:142-7.",
     "Dallman": "Dallman PR. Haemoglobin values of healthy term infants (reference table). In: Nathan DG, Oski FA, eds. *Hematology of Infancy and Childhood*. (Chapter and edition not recorded in the reference pack.)",
-    "Debelenko 2005": "Debelenko LV, Perez-Atayde AR, Mulliken JB, et al. D2-40 immunohistochemical analysis of pediatric vascular tumors reveals positivity in kaposiform hemangioendothelioma. *Mod Pathol* 2005;18:1454-60.",
     "Dompmartin 2008": "Dompmartin A, et al. Association of localized intravascular coagulopathy with venous malformations. *Arch Dermatol* 2008;144:873-7.",
     "Drolet 2013": "Drolet BA, Trenor CC 3rd, Brandão LR, et al. Consensus-derived practice standards plan for complicated kaposiform hemangioendothelioma. *J Pediatr* 2013;163:285-91. (Some recommendations are summarised from memory in the reference pack: approximate.)",
-    "Enjolras 1997": "Enjolras O, et al. *J Pediatr* 1997: Kasabach-Merritt phenomenon occurs with tufted angioma and kaposiform hemangioendothelioma, not with common infantile hemangioma. (Citation details recalled in the reference pack: approximate.)",
     "Hall 2001": "Hall GW. Kasabach-Merritt syndrome: pathogenesis and management. *Br J Haematol* 2001;112:851-62. (Author name recalled in the reference pack: approximate.)",
     "Int J Cancer 2023": "Long-term outcomes of sirolimus treatment for kaposiform hemangioendothelioma: continuing successes and ongoing challenges. *Int J Cancer* 2023;153:600-8 (doi 10.1002/ijc.34509). (Author list not captured in the reference pack.)",
     "Ji 2017": "Ji Y, et al. Sirolimus for the treatment of progressive kaposiform hemangioendothelioma: a multicenter retrospective study. *Int J Cancer* 2017;141:848-55.",
     "Ji 2020": "Ji Y, Chen S, Yang K, Xia C, Li L. Kaposiform hemangioendothelioma: current knowledge and future perspectives. *Orphanet J Rare Dis* 2020;15 (doi 10.1186/s13023-020-1320-1).",
     "Ji 2022": "Ji Y, et al. Sirolimus plus prednisolone vs sirolimus monotherapy for kaposiform hemangioendothelioma: a randomized clinical trial. *Blood* 2022;139:1619-30.",
     "Ji trial registration": "Registration text of the randomised trial of sirolimus plus prednisolone versus sirolimus alone (Ji Y and colleagues, West China Hospital), which describes clinically significant KMP as platelets generally below 30 ×10^9/L.",
-    "Le Huu 2010": "Le Huu AR, et al. Study of PROX1 expression in kaposiform hemangioendothelioma and tufted angioma. *Am J Surg Pathol* 2010;34:1563-73. (Topic as recorded in the reference pack; title not recorded.)",
     "Li 2024": "Li M, et al. Treatment experience for different risk groups of kaposiform hemangioendothelioma. *Front Oncol* 2024;14:1336763.",
     "Liu 2022": "Liu Q, Xiong N, Gong X, et al. Cocktail therapy with prednisolone, vincristine and sirolimus for Kasabach-Merritt phenomenon in 10 infants. *Exp Ther Med* 2022;24:621.",
-    "Lyons 2004": "Lyons LL, North PE, Mac-Moune Lai F, et al. Kaposiform hemangioendothelioma: a study of 33 cases emphasizing its pathologic, immunophenotypic, and biologic uniqueness from juvenile hemangioma. *Am J Surg Pathol* 2004;28:559-68.",
     "Mahajan 2017": "Mahajan P, Margolin J, Iacobas I. Kasabach-Merritt phenomenon: classic presentation and management options. *Clin Med Insights Blood Disord* 2017;10:1179545X17699849.",
     "Monagle 2006": "Monagle P, Barnes C, Ignjatovic V, et al. Developmental haemostasis: impact for clinical haemostasis laboratories. *Thromb Haemost* 2006;95:362-72. (Values recalled in the reference pack: approximate.)",
     "North 2000": "North PE, et al. GLUT1: a newly discovered immunohistochemical marker for juvenile hemangiomas. *Hum Pathol* 2000;31:11-22.",
     "O'Rafferty 2015": "O'Rafferty C, O'Regan GM, Irvine AD, Smith OP. Recent advances in the pathobiology and management of Kasabach-Merritt phenomenon. *Br J Haematol* 2015;171:38-51.",
+    "reference pack §1.1": "kms-teach medical reference pack, section 1.1 and misconception 16: kaposiform hemangioendothelioma is not Kaposi sarcoma and is not linked to HHV-8; \"Kaposi's hemangioendothelioma\" is a wrong name (secondary source).",
     "reference pack §3.1": "kms-teach medical reference pack, section 3.1: summary of reviews and case reports on PT and aPTT in Kasabach-Merritt phenomenon (secondary source).",
     "reference pack §6.1": "kms-teach medical reference pack, section 6.1: table of conditions that resemble Kasabach-Merritt phenomenon (secondary source; NAIT details approximate).",
     "Ryan 2010": "Ryan C, Price V, John P, et al. Kasabach-Merritt phenomenon: a single centre experience. *Eur J Haematol* 2010;84:97-104.",
-    "Sarkar 1997": "Sarkar M, Mulliken JB, et al. *Plast Reconstr Surg* 1997: the thrombocytopenic coagulopathy (Kasabach-Merritt phenomenon) is associated with tufted angioma and kaposiform hemangioendothelioma, not with common infantile hemangioma. (Citation details recalled in the reference pack: approximate.)",
-    "Su 2020": "Su X, Liu Y, Liu Y, Ma C. A retrospective study: clinicopathological and immunohistochemical analysis of 54 cases of tufted angioma. *Indian J Dermatol Venereol Leprol* 2020;86:24-32.",
     "Szlachetka 1998": "Szlachetka 1998, review of about 205 reported cases of Kasabach-Merritt syndrome, as cited by OMIM/MedGen (original not checked in the reference pack).",
     "Toulon 2016": "Toulon P, et al. Age dependency for coagulation parameters in paediatric populations. *Thromb Haemost* 2016;116:9-16.",
-    "Vin-Christian 1997": "Vin-Christian K, McCalmont TH, Frieden IJ. Kaposiform hemangioendothelioma: an aggressive, locally invasive vascular tumor that can mimic hemangioma of infancy. *Arch Dermatol* 1997;133:1573-8.",
     "White, RegionalDerm": "White GM. Kasabach-Merritt syndrome. RegionalDerm.com (web page for patients and clinicians).",
-    "Wassef 2015": "Wassef M, et al. Vascular anomalies classification: recommendations from the International Society for the Study of Vascular Anomalies (ISSVA). *Pediatrics* 2015;136:e203.",
 }
 
 # ---------------------------------------------------------------------------
@@ -135,9 +129,10 @@ starts. Every widget works from the keyboard:
 - The **arrow keys** move a slider one step at a time, and choose an item in a drop-down list.
 - **Enter** or **Space** presses the button that has the focus.
 
-Every figure has a written summary of what it shows beside it, so a screen
-reader (or anyone who prefers text) gets the same information. Lab reports are
-plain-text tables, and each flag is written both as a symbol and as a word.
+Every figure has a written summary of what it shows just under it, so a
+screen reader (or anyone who prefers text) gets the same information. Lab
+reports are plain-text tables, and each flag is written both as a symbol and as
+a word.
 """),
 ("md", """
 ## The lessons, in order
@@ -176,10 +171,10 @@ print(kt.NOTICE)
 
 ### What it is
 
-Kasabach-Merritt phenomenon (KMP), also called Kasabach-Merritt syndrome (KMS;
-the two names are used interchangeably), is a dangerous bleeding and clotting
-disorder of infancy. It is caused by a vascular tumour, either a **kaposiform
-hemangioendothelioma (KHE)** or a **tufted angioma (TA)** (Ji 2020;
+Kasabach-Merritt phenomenon (KMP), also called Kasabach-Merritt syndrome (KMS),
+is a dangerous bleeding and clotting disorder of infancy. The two names mean the
+same thing; these lessons use KMS. It is caused by a vascular tumour, either a
+**kaposiform hemangioendothelioma (KHE)** or a **tufted angioma (TA)** (Ji 2020;
 O'Rafferty 2015).
 
 The tumour's abnormal vessels catch and activate platelets. Clotting inside the
@@ -188,33 +183,42 @@ are broken down, D-dimer rises in the blood (O'Rafferty 2015; Ji 2020). Red
 cells are damaged on their way through the tumour, so the infant often becomes
 anaemic (Mahajan 2017; Ji 2020).
 
-The common infantile hemangioma does **not** cause KMP (Ji 2020; O'Rafferty 2015).
+The common infantile hemangioma does **not** cause KMS (Ji 2020; O'Rafferty 2015).
 """),
 ("md", """
 ### Who gets it
 
-KHE is rare: about 0.9 per 100,000 children in Massachusetts (Croteau 2013). In
-93% of cases it became apparent in infancy, and in 60% in the newborn period
-(Croteau 2013).
+KHE is rare: at any one time about 0.9 in every 100,000 children in
+Massachusetts had one (Croteau 2013). It became apparent in infancy in 93% of
+cases, and in the newborn period in 60% (Croteau 2013).
 
-About 7 in 10 infants with KHE (71%; Croteau 2013) and roughly 1 in 10 with TA
-(Cleveland Clinic 2026; approximate) develop KMS. It usually starts in the first
-months of life: platelets first fell at a median age of 27.8 days in one series
-(Li 2024), and the mean age at onset was about 2 months in the only randomised
-trial (Ji 2022). Girls and boys are affected about equally (Borst 2024).
+How often KMS follows depends on the tumour and on the study. In the largest
+KHE series, 71% of infants (about 7 in 10) developed it (Croteau 2013); other
+KHE cohorts report between 61% and 78% (Ji 2017; Li 2024; Int J Cancer 2023).
+For TA the figure usually quoted is roughly 1 in 10 (Cleveland Clinic 2026), but
+it comes from a patient information page and the original TA series were not
+re-checked for this module: treat it as approximate.
+
+KMS usually starts in the first months of life: platelets first fell at a median
+age of 27.8 days in one series (Li 2024), and the mean age at onset was about
+2 months in the only randomised trial (Ji 2022). Girls and boys are affected
+about equally (Borst 2024).
 """),
 ("md", """
 ### What you see
 
 Usually a lump in or under the skin that grows and turns firm, warm, purple and
 tender, with bruises and pinpoint bleeding spots (petechiae) as the platelets
-fall (Croteau 2013; Cleveland Clinic 2026; White, RegionalDerm). About 1 infant
-in 10 has nothing to see on the skin, because the tumour lies deep inside the
-body (Croteau 2013; Cleveland Clinic 2026). Lesson 01 looks at the tumour in
+fall (O'Rafferty 2015; Cleveland Clinic 2026; White, RegionalDerm). About
+1 infant in 10 has nothing to see on the skin, because the tumour lies deep
+inside the body (Croteau 2013; Cleveland Clinic 2026). Lesson 01 looks at the tumour in
 detail.
 """),
 ("md", """
 ### The lab picture
+
+The table sets typical published values at diagnosis beside the range for a
+healthy infant.
 
 | Test | Typical at diagnosis of KMS | Healthy infant of about one month |
 |---|---|---|
@@ -222,20 +226,21 @@ detail.
 | Fibrinogen | mean 0.82 ± 0.27 g/L (Liu 2022) | about 1.6–3.8 g/L (Andrew 1987) |
 | D-dimer | mean about 38.6 mg/L; the paper does not say whether in FEU or DDU (Liu 2022) | about 0.11–0.42 mg/L FEU (Monagle 2006; approximate) |
 | Haemoglobin | often low (Mahajan 2017; Ji 2020) | falls to a normal low point of about 11 g/dL at 6–9 weeks (Dallman) |
-| PT and aPTT | anywhere from normal to clearly prolonged (reference pack §3.1) | depend on age and on the laboratory (Andrew 1987) |
+| PT and aPTT (prothrombin time, activated partial thromboplastin time) | anywhere from normal to clearly prolonged (reference pack §3.1) | depend on age (Andrew 1987) and on the laboratory's reagents (Toulon 2016) |
 
 So the signature is **very low platelets, low fibrinogen and a D-dimer roughly
-a hundred times the upper limit** (derived from Liu 2022 and Monagle 2006).
-Normal clotting times do not rule KMS out (reference pack §3.1).
+a hundred times the upper limit** (derived from Liu 2022 and Monagle 2006;
+approximate). Normal clotting times do not rule KMS out (reference pack §3.1).
 """),
 ("md", """
 ### Definitions differ between studies
 
 There is no single agreed cut-off, so check which definition a paper used:
 
-- A 17-centre US cohort required platelets ≤50 ×10^9/L plus fibrinogen
-  <1.5 g/L and/or D-dimer more than twice the upper limit of normal (Borst 2024).
-- The group that ran the randomised trial describes clinically significant KMP
+- A 17-centre US cohort counted an infant as having KMS when platelets were at
+  or below 50 ×10^9/L and, in addition, fibrinogen was under 1.5 g/L, D-dimer
+  was over twice the upper limit of normal, or both (Borst 2024).
+- The group that ran the randomised trial describes clinically significant KMS
   as platelets generally below 30 ×10^9/L (Ji trial registration).
 - That trial counted a *response* as platelets durably above 100 ×10^9/L at
   week 4 (Ji 2022).
@@ -243,33 +248,34 @@ There is no single agreed cut-off, so check which definition a paper used:
 Some of the spread in published percentages comes from these differences.
 """),
 ("md", """
-### Treatment in one paragraph
+### Treatment in brief
 
 Treatment is aimed at the tumour, because the blood counts recover only when it
 stops trapping platelets (O'Rafferty 2015; Ji 2020). Sirolimus, usually with a
 short course of prednisolone, is now the first choice in most expert practice
-(Ji 2020; Ji 2022). In the only randomised trial, platelets stayed above
-100 ×10^9/L at week 4 in 35 of 37 infants (94.6%) given both drugs and in 24 of
-36 (66.7%) given sirolimus alone (Ji 2022). Vincristine, the earlier consensus
-choice (Drolet 2013), remains an option when sirolimus is not enough (Cleveland
-Clinic 2026). Propranolol, the usual drug for infantile hemangioma, helped only
-4 of 11 infants with KHE or TA (Chiu 2012). Platelet transfusion is kept for
-active bleeding or a procedure: the tumour soon traps the transfused platelets,
-which can make it swell and hurt (Ji 2020; O'Rafferty 2015). With effective
-treatment the platelets recover first, within days, while the clotting
-proteins take weeks (Cleveland Clinic 2026).
+(Ji 2020; Ji 2022). In the only randomised trial, the platelet count was still
+above 100 ×10^9/L at week 4 in 35 of 37 infants (94.6%) on both drugs, against
+24 of 36 (66.7%) on sirolimus alone (Ji 2022). Vincristine, the earlier
+consensus choice (Drolet 2013), remains an option when sirolimus is not enough
+(Cleveland Clinic 2026). Propranolol, the usual drug for infantile hemangioma,
+helped only 4 of 11 infants with KHE or TA (Chiu 2012).
+
+Platelets are transfused only for active bleeding or before a procedure: the
+tumour soon traps the new platelets, which can make it swell and hurt (Ji 2020;
+O'Rafferty 2015). With effective treatment the platelets recover first, within
+days, while the clotting proteins take weeks (Cleveland Clinic 2026).
 """),
 ("md", """
 ### Outlook
 
-Historically, 10–40% of infants with KMS died, mostly from uncontrolled
-bleeding (Hall 2001; Szlachetka 1998; Chiu 2012). The 30% quoted on a current
+Published death rates vary widely with the era, the tumours included and the
+group counted. Older reports put them at 10–40%, mostly from uncontrolled
+bleeding (Hall 2001; Szlachetka 1998; Chiu 2012); the 30% still quoted on a
 patient information page is that historical figure (Cleveland Clinic 2026).
-With modern care, deaths are in the low single digits: 2 of 159 infants (1.3%)
-with KHE or TA in 17 US centres from 2005 to 2020 (Borst 2024), and 1 of 15
-(about 7%) in an earlier Toronto series (Ryan 2010). Some infants relapse when
-treatment stops: 17.3% after sirolimus was stopped in one long-term cohort
-(Int J Cancer 2023).
+Modern series report far fewer: 2 of 159 infants (1.3%) with KHE or TA in
+17 US centres from 2005 to 2020 (Borst 2024), and 1 of 15 (about 7%) in an
+earlier Toronto series (Ryan 2010). Some infants relapse when treatment stops:
+17.3% after sirolimus was stopped in one long-term cohort (Int J Cancer 2023).
 """),
 ("md", """
 ## Reading a lab report
@@ -294,12 +300,14 @@ kt.simulate("khe-kms", days=1).lab_panel(0)
   first line of the report gives the age in days.
 
 Ranges change with age. Haemoglobin falls to a normal low point of about
-11 g/dL at 6–9 weeks (Dallman); a newborn's aPTT is longer than an adult's and
-reaches adult values at about 3 months (Andrew 1987); and D-dimer runs higher
-in the first months of life (Toulon 2016).
+11 g/dL (110 g/L) at 6–9 weeks (Dallman); a newborn's aPTT is longer than an
+adult's and reaches adult values at about 3 months (Andrew 1987); and D-dimer
+runs higher in the first months of life (Toulon 2016).
 """),
 ("md", """
 ### The flags
+
+The Flag column uses four codes.
 
 | Flag | Meaning |
 |---|---|
@@ -308,11 +316,14 @@ in the first months of life (Toulon 2016).
 | `LL critically low` / `HH critically high` | beyond a critical limit: a result the laboratory would phone through at once |
 
 Critical limits here are teaching values; every laboratory sets its own. The
-fibrinogen limit, 1.0 g/L, is the level below which a KHE review advises
-cryoprecipitate or fresh frozen plasma for a bleeding infant (Ji 2020). The
-limits for platelets (20 ×10^9/L), haemoglobin (7.0 g/dL), PT (30 s) and aPTT
-(100 s) are common laboratory values recalled from memory: approximate. D-dimer
-has no critical limit in this module.
+fibrinogen limit, 1.0 g/L, is one of the triggers a KHE review gives for
+cryoprecipitate or fresh frozen plasma, alongside bleeding and procedures
+(Ji 2020). The limits for platelets (20 ×10^9/L), haemoglobin (7.0 g/dL), PT
+(30 s) and aPTT (100 s) were chosen for this module and do not come from a
+published source. D-dimer has no critical limit in this module.
+
+So a count of 21 ×10^9/L is flagged only `L`, while 19 would be `LL`: the
+letter marks a teaching cut-off, not a sudden change in danger.
 """),
 ("md", """
 ### The "~" mark
@@ -341,9 +352,10 @@ inside the wide range for her age: normal clotting times do not exclude KMS
 """),
 ("md", """
 > **Think!** Using the report above, does this infant meet the 17-centre
-> definition (platelets ≤50 ×10^9/L plus fibrinogen <1.5 g/L and/or D-dimer
-> above twice the upper limit; Borst 2024)? Does she meet the trial group's
-> rough cut-off of platelets below 30 ×10^9/L (Ji trial registration)?
+> definition (platelets at or below 50 ×10^9/L, together with fibrinogen under
+> 1.5 g/L or a D-dimer over twice the upper limit; Borst 2024)? Does she meet
+> the trial group's rough cut-off of platelets below 30 ×10^9/L (Ji trial
+> registration)?
 
 <details>
 <summary>Answer</summary>
@@ -382,10 +394,10 @@ kt.simulate("khe-kms", days=1).lab_panel(0, units="conventional")
 
 - Run cells from the top with **Shift+Enter**; after a restart, use **Kernel → Restart Kernel and Run All Cells…**.
 - **Tab** moves between controls, **arrow keys** move sliders, **Enter** or **Space** presses buttons; every figure has a written summary.
-- In KMP a KHE or TA traps platelets and uses up fibrinogen: very low platelets, low fibrinogen, very high D-dimer, often anaemia (Ji 2020; Liu 2022). Infantile hemangioma does not cause it (Ji 2020).
-- Definitions of KMP differ between studies, so check which one a paper used (Borst 2024; Ji 2022).
+- In KMS a KHE or TA traps platelets and uses up fibrinogen: very low platelets, low fibrinogen, very high D-dimer, often anaemia (Ji 2020; Liu 2022). Infantile hemangioma does not cause it (Ji 2020).
+- How often KMS follows KHE or TA, and how it is defined, differ between studies, so check which definition a paper used (Croteau 2013; Borst 2024; Ji 2022).
 - Read each result against the range for the infant's age and check the units: L/H lie outside the range, LL/HH beyond a critical limit, "~" marks an approximate range.
-- Historically 10–40% of infants with KMS died; with modern care, deaths are in the low single digits (Hall 2001; Szlachetka 1998; Borst 2024).
+- Older reports put deaths at 10–40%; modern series report about 1–7% (Hall 2001; Szlachetka 1998; Borst 2024; Ryan 2010).
 """),
 ]
 
@@ -458,66 +470,73 @@ the blood tests in section 6 will.
 
 ### The ISSVA classification
 
-The International Society for the Study of Vascular Anomalies (ISSVA) sorts
-vascular anomalies into *tumours*, in which cells multiply, and
-*malformations*, which are badly formed vessels (Wassef 2015). Among the
-tumours:
+The classification of the International Society for the Study of Vascular
+Anomalies (ISSVA) keeps vascular *tumours*, which grow because their cells
+multiply, apart from vascular *malformations*, which are badly formed vessels,
+and it classes the tumours of interest here as follows (Ji 2020):
 
 - **infantile hemangioma**: benign;
 - **congenital hemangiomas** (rapidly involuting, non-involuting and partially involuting: RICH, NICH, PICH): benign;
 - **tufted angioma**: benign;
-- **kaposiform hemangioendothelioma**: locally aggressive or borderline. It grows into neighbouring tissue but does not spread to distant organs (Wassef 2015; Vin-Christian 1997).
+- **kaposiform hemangioendothelioma**: locally aggressive or borderline.
 
-TA and KHE are each listed "with or without KMP", and are regarded as one
-spectrum of the same disease: both patterns can be found in a single lesion
-(Wassef 2015; Ji 2020).
+"Locally aggressive" means that a KHE infiltrates the tissues around it and
+crosses tissue planes (Drolet 2013), although it does not spread to distant
+organs (Cleveland Clinic 2026).
+
+TA and KHE each appear in the list "with or without KMP", that is, with or
+without KMS. They are now seen as one spectrum of the same tumour, and both
+patterns can turn up within a single lesion (Ji 2020).
 """),
 ("md", """
 ### Where the name came from
 
-In 1940 Kasabach and Merritt described a two-month-old with a fast-growing
-vascular tumour and purpura, which they called a capillary hemangioma. Later
-review showed that the lesion was not a true infantile hemangioma (Drolet 2013;
-Ji 2020). In 1997 two groups showed that the tumours behind the phenomenon are
-KHE and TA (Sarkar 1997; Enjolras 1997; citation details approximate). So
-"hemangioma with low platelets" is an old and misleading description.
+In 1940 Kasabach and Merritt reported a two-month-old with purpura and a
+rapidly growing vascular tumour, which they called a capillary hemangioma. When
+the case was looked at again much later, that tumour turned out not to be an
+infantile hemangioma at all. In 1997 two research groups showed that the
+tumours behind the phenomenon are KHE and TA (both points as summarised by
+Drolet 2013 and Ji 2020). So "hemangioma with low platelets" is an old and
+misleading description.
 """),
 ("md", """
 > **Watch the name: kaposiform, not Kaposi's.** One web page used in building
 > this module calls the tumour "Kaposi's hemangioendothelioma" (White,
-> RegionalDerm). The correct name is *kaposiform* hemangioendothelioma.
-> "Kaposiform" only says that parts of the tumour look like Kaposi sarcoma under
-> the microscope (Lyons 2004). The two diseases are unrelated: studies of KHE
-> found no HHV-8, the herpesvirus linked to Kaposi sarcoma, and no connection
-> with HIV-related Kaposi sarcoma (Vin-Christian 1997; Lyons 2004).
+> RegionalDerm). That is a mistake: the specialist literature and the ISSVA
+> classification call it *kaposiform* hemangioendothelioma (Ji 2020;
+> Croteau 2013). Despite the similar name it is not a form of Kaposi sarcoma,
+> and it is not linked to HHV-8, the herpesvirus behind Kaposi sarcoma
+> (reference pack §1.1).
 """),
 ("md", """
 ### Telling them apart under the microscope
 
 **GLUT1**, a glucose transporter, stains the lining of the vessels in infantile
 hemangioma: 139 of 143 (97%) in the study that introduced the marker
-(North 2000). It was absent from all 5 hemangioendotheliomas tested there,
-kaposiform ones included (North 2000), from all 33 KHE in a later series
-(Lyons 2004), and from tufted angioma (Su 2020).
+(North 2000). None of the 5 hemangioendotheliomas in that study stained,
+kaposiform ones included (North 2000).
 
-KHE and TA carry **lymphatic markers** instead: podoplanin, detected with the
-D2-40 antibody (Debelenko 2005; Su 2020), and PROX1 (Le Huu 2010; Su 2020),
-besides the general vessel markers CD31 and CD34 (Lyons 2004).
+KHE and TA are GLUT1-negative. Instead they carry **lymphatic markers**, such
+as podoplanin (shown with the D2-40 antibody) and PROX1, and these stains are
+how a biopsy confirms the diagnosis (Ji 2020; Drolet 2013).
 
-A biopsy confirms the diagnosis but can bleed while platelets and fibrinogen
-are low. MRI is the imaging of choice, and treatment of a life-threatening KMS
-is not delayed for a biopsy (Drolet 2013; approximate).
+A biopsy can bleed while platelets and fibrinogen are low, so it is done when
+it is safe, and it should not hold up treatment of a life-threatening KMS
+(Drolet 2013; Ji 2020; approximate). MRI is the imaging of choice for showing
+how far the tumour reaches (Drolet 2013).
 """),
 ("md", """
 ### Side by side
 
+The table gathers the differences between the three tumours.
+
 | | Infantile hemangioma | Tufted angioma | Kaposiform hemangioendothelioma |
 |---|---|---|---|
-| ISSVA class | benign tumour (Wassef 2015) | benign tumour (Wassef 2015) | locally aggressive or borderline tumour (Wassef 2015) |
-| GLUT1 | positive in 97% (North 2000) | negative (Su 2020) | negative (North 2000; Lyons 2004) |
-| Lymphatic markers (D2-40, PROX1) | not used to identify it | focally positive (Su 2020) | positive (Debelenko 2005; Le Huu 2010) |
-| Causes KMS? | no (Ji 2020; O'Rafferty 2015) | about 1 in 10 (Cleveland Clinic 2026; approximate) | about 7 in 10 (Croteau 2013) |
-| Propranolol | the usual drug (Chiu 2012) | helped 4 of 11 infants with KHE or TA (Chiu 2012) | same series as for TA (Chiu 2012) |
+| ISSVA class | benign tumour (Ji 2020) | benign tumour (Ji 2020) | locally aggressive or borderline tumour (Ji 2020) |
+| GLUT1 | positive in 97% (North 2000) | negative (Ji 2020) | negative (North 2000; Ji 2020) |
+| Lymphatic markers (D2-40, PROX1) | not the marker used: GLUT1 is (North 2000) | positive (Ji 2020; Drolet 2013) | positive (Ji 2020; Drolet 2013) |
+| Causes KMS? | no (Ji 2020; O'Rafferty 2015) | roughly 1 in 10 (Cleveland Clinic 2026; approximate) | 71% in the largest series (Croteau 2013); 61–78% in others (Ji 2017; Li 2024; Int J Cancer 2023) |
+| Propranolol | the usual drug (Chiu 2012) | helped 4 of 11 infants in one series that mixed KHE and TA (Chiu 2012) | the same series (Chiu 2012) |
 """),
 ("md", """
 ## 3. Who develops KMS
@@ -525,26 +544,32 @@ is not delayed for a biopsy (Drolet 2013; approximate).
 ### How often
 
 In 107 referrals to a Boston centre, 71% of infants with KHE developed KMS
-(Croteau 2013). Other cohorts found 71% (Ji 2017), 78% (Li 2024) and 61%
+(Croteau 2013). Other KHE cohorts found 71% (Ji 2017), 78% (Li 2024) and 61%
 (Int J Cancer 2023). A 17-centre US cohort that counted KHE and TA together
 found 40% (Borst 2024).
 
-For TA the usual figure is about 1 in 10 (Cleveland Clinic 2026; approximate,
-because the original series was not re-checked). In one dermatology clinic,
-only 1 of 54 patients with TA had KMS (Su 2020).
+For TA the figure usually quoted is roughly 1 in 10 (Cleveland Clinic 2026).
+Treat it as approximate: it comes from a patient information page, and the
+primary TA series behind it were not re-checked for this module, so we cannot
+say how much it varies between studies.
 
-The numbers differ partly because specialist centres see the sickest infants,
-partly because some cohorts mix KHE with TA, and partly because the definition
-of KMS differs (Lesson 00).
+Why do the numbers differ? Some cohorts mix KHE with TA (Borst 2024), studies
+define KMS differently (Lesson 00; Borst 2024; Ji 2022), and a referral centre
+is likely to see more of the severe cases than a general clinic.
 """),
 ("md", """
 ### Where: depth and site
 
-Depth matters. Compared with a superficial KHE, one reaching into muscle or
-deeper was about 6 times as likely to cause KMS (odds ratio 6.3), and one in the
-retroperitoneum or chest about 18 times (Croteau 2013). KMS developed in 85% of
-retroperitoneal and in every intrathoracic KHE in that series. KHE confined to
-bone did not cause KMS (Croteau 2013).
+Depth matters. In the Boston series, the odds of KMS were about 6 times higher
+for a KHE reaching into muscle or deeper than for other KHE (odds ratio about
+6.3), and about 18 times higher for one in the retroperitoneum or chest
+(Croteau 2013).
+
+An odds ratio is not the same as "times as likely": when an outcome is common,
+as KMS is in KHE, the odds ratio is much larger than the ratio of the risks. The
+plain percentages are clearer: in that series KMS developed in 85% of
+retroperitoneal and in every intrathoracic KHE, while KHE confined to bone did
+not cause KMS (Croteau 2013).
 """),
 ("md", """
 ### When: age
@@ -555,9 +580,9 @@ fell, 27.8 days (Li 2024); age at diagnosis of KMS, 49 ± 41 days (Liu 2022);
 mean age at onset about 2 months in the randomised trial (Ji 2022). KHE that
 first appeared after infancy did not cause KMS (Croteau 2013).
 
-KMS is not always present at the first visit: 11% of the Boston infants
-developed it after they were first seen (Croteau 2013). A normal first blood
-count does not end the story.
+KMS is not always present at the first visit: in the Boston series, 11%
+developed it only after their first presentation (Croteau 2013). A normal first
+blood count does not end the story.
 """),
 ("md", """
 > **Think!** Infant X is three weeks old, and a scan shows a KHE in the
@@ -567,10 +592,11 @@ count does not end the story.
 <details>
 <summary>Answer</summary>
 
-Infant X. A retroperitoneal KHE carried about 18 times the risk of a
-superficial one, and 85% of them caused KMS (Croteau 2013); X is also at the
-age when KMS usually begins (Li 2024; Ji 2022). Child Y has the milder tumour
-type (about 1 in 10 with TA; Cleveland Clinic 2026, approximate) and is past
+Infant X. A KHE in the retroperitoneum carried about 18 times the odds of KMS
+of other KHE, and 85% of them caused KMS (Croteau 2013); X is also at the
+age when KMS usually begins (Li 2024; Ji 2022). Child Y has the tumour type
+that less often causes KMS (roughly 1 in 10 with TA; Cleveland Clinic 2026,
+approximate) and is past
 the usual age. In the Boston series, KHE that first appeared after infancy
 never caused KMS (Croteau 2013).
 </details>
@@ -578,15 +604,13 @@ never caused KMS (Croteau 2013).
 ("md", """
 ## 4. What the lesion looks like
 
-An active KHE is usually a growing mass, firm and warm to the touch, reddish
-to purple, with edges that are hard to make out. The skin over it often looks
-bruised and may carry petechiae. Pain is common and may show only as
-irritability (Cleveland Clinic 2026; White, RegionalDerm). At presentation,
-75% of the Boston infants had an enlarging skin lesion, and 23% had pain or
-reduced movement of a limb (Croteau 2013).
+An active KHE is usually a growing lump, firm and warm, reddish to purple,
+with edges that are hard to make out. The skin over it may look bruised and
+speckled with petechiae. It is often painful, which in a baby may show only as
+irritability (O'Rafferty 2015; Cleveland Clinic 2026; White, RegionalDerm).
 
-A tufted angioma more often looks like red or darkened raised patches and
-small bumps (Su 2020; Cleveland Clinic 2026).
+Not every lesion is a lump: some look more like reddened or darkened patches of
+raised, scaly skin (Cleveland Clinic 2026).
 
 When KMS sets in, the tumour can swell quickly and become purple, firm and
 painful, partly because platelets and clots build up inside it (O'Rafferty 2015;
@@ -596,17 +620,17 @@ White, RegionalDerm).
 ### Where it grows
 
 In one series of 70 infants, KHE was found on the lower limb in 35%, the trunk
-in 29%, the face or neck in 24% and the upper limb in 10% (Li 2024). Skin
-lesions favour the limbs, especially over joints; deep tumours occur in the
-retroperitoneum and the chest (Croteau 2013).
+in 29%, the face or neck in 24% and the upper limb in 10% (Li 2024). Deep
+tumours occur in the retroperitoneum and the chest (Croteau 2013).
 """),
 ("md", """
 ## 5. When there is nothing to see
 
-In the Boston series, 11% of patients had no skin findings at all (Croteau 2013),
-and roughly one tumour in ten lies deep in the chest, the abdomen or an organ
-(Cleveland Clinic 2026). These infants fare worse, largely because their
-diagnosis comes later (Cleveland Clinic 2026).
+In the Boston series, 11% of patients had no skin findings at all
+(Croteau 2013); a patient information page likewise puts roughly one tumour in
+ten out of sight, inside a body cavity or an organ (Cleveland Clinic 2026). The
+same page reports that these infants fare worse, often because the diagnosis
+comes late (Cleveland Clinic 2026).
 
 So an infant with unexplained low platelets together with low fibrinogen or a
 high D-dimer needs a search for a hidden tumour: first the whole skin, then
@@ -645,8 +669,9 @@ fibrinogen and D-dimer could.
 ("md", """
 > **Think!** Infant B's tufted angioma is set up as a milder case. Before
 > running, predict: will his platelets be higher or lower than Infant A's? Does
-> he meet the 17-centre definition of KMP (platelets ≤50 ×10^9/L plus
-> fibrinogen <1.5 g/L and/or D-dimer above twice the upper limit; Borst 2024)?
+> he meet the 17-centre definition of KMS (platelets at or below 50 ×10^9/L,
+> together with fibrinogen under 1.5 g/L or a D-dimer over twice the upper
+> limit; Borst 2024)?
 """),
 ("code", """
 kt.simulate("ta-kms", days=1).lab_panel(0)
@@ -670,16 +695,18 @@ An infant with a known KHE or TA, or with a vascular lump and bruising, needs
 emergency care for any of these:
 
 - **bleeding** that does not stop, or bruises and petechiae that keep spreading (Cleveland Clinic 2026; White, RegionalDerm);
-- **signs of internal bleeding** such as a fast or irregular heartbeat, or unusually slow movements or reactions (Cleveland Clinic 2026; White, RegionalDerm);
-- **difficulty breathing** (Cleveland Clinic 2026);
+- **signs of internal bleeding**, such as an irregular heartbeat, unusually slow movements or reactions, or difficulty breathing (Cleveland Clinic 2026);
 - **a lump that swells quickly**, hardens, darkens or becomes very painful (O'Rafferty 2015; White, RegionalDerm);
-- **pallor or lethargy**, the signs of anaemia (Cleveland Clinic 2026; Mahajan 2017).
+- **unusual tiredness or a fast heartbeat**, which can be signs of anaemia (Cleveland Clinic 2026; White, RegionalDerm; Mahajan 2017).
 
 These are teaching points. Real advice for a family comes from the infant's
 care team.
 """),
 ("md", """
 ## 8. Outlook: then and now
+
+Published death rates range widely, depending on the era, the tumours included
+and which infants were counted.
 
 | Source | Deaths | Notes |
 |---|---|---|
@@ -703,7 +730,7 @@ historical figure, not today's.
 - **Different denominators.** The 1.3% counts all 159 infants with KHE or TA,
   not only the 40% with KMS (Borst 2024). If both deaths were in infants with
   KMS, the rate in that group would be about 3% (2 of 64; derived from
-  Borst 2024): still low single digits.
+  Borst 2024): still far below the old figures.
 
 Recovery is not always the end: 17.3% relapsed after sirolimus was stopped in
 one long-term cohort (Int J Cancer 2023), and hidden tumours still do worse
@@ -718,10 +745,10 @@ one long-term cohort (Int J Cancer 2023), and hidden tumours still do worse
 
 That figure comes from older series, some of which included other tumours and
 infants treated before current drugs (Hall 2001; Drolet 2013). Modern cohorts
-report deaths in the low single digits: 1.3% in 17 US centres (Borst 2024) and
-1 of 15 in Toronto (Ryan 2010). Each infant's outlook depends on the tumour's
-site and size and on the response to treatment, which the care team can
-discuss.
+report far fewer deaths: 1.3% in 17 US centres (Borst 2024) and 1 of 15 in
+Toronto (Ryan 2010). Each infant's outlook depends on things such as where the
+tumour lies and whether it can be seen (Croteau 2013; Cleveland Clinic 2026),
+and on the response to treatment, which the care team can discuss.
 </details>
 """),
 ("md", """
@@ -746,12 +773,12 @@ reports with the model.
 ("md", """
 ## Key points
 
-- KMS is caused by kaposiform hemangioendothelioma and tufted angioma, one spectrum of tumours, and not by infantile hemangioma (Wassef 2015; Ji 2020).
-- GLUT1 stains infantile hemangioma (97%) but not KHE or TA, which carry lymphatic markers such as D2-40 and PROX1 (North 2000; Lyons 2004; Su 2020; Le Huu 2010).
-- About 7 in 10 infants with KHE (Croteau 2013) and about 1 in 10 with TA (Cleveland Clinic 2026; approximate) develop KMS, mostly in the first months; deep, retroperitoneal and chest tumours carry the highest risk (Croteau 2013).
+- KMS is caused by kaposiform hemangioendothelioma and tufted angioma, one spectrum of tumours, and not by infantile hemangioma (Ji 2020; O'Rafferty 2015).
+- GLUT1 stains infantile hemangioma (97%) but not KHE or TA, which carry lymphatic markers such as D2-40 and PROX1 (North 2000; Ji 2020).
+- About 7 in 10 infants with KHE develop KMS, with 61–78% in other series (Croteau 2013; Li 2024; Int J Cancer 2023); for TA the usual figure, roughly 1 in 10, is approximate (Cleveland Clinic 2026). KMS mostly starts in the first months, and deep, retroperitoneal and chest tumours carry the highest risk (Croteau 2013).
 - An active tumour is firm, warm, purple, painful and growing; about 1 in 10 has no skin sign, so unexplained low platelets with low fibrinogen or high D-dimer call for a search for a hidden tumour (Croteau 2013; Cleveland Clinic 2026).
-- Bleeding, signs of internal bleeding, difficulty breathing, rapid swelling, pallor or lethargy need emergency care (Cleveland Clinic 2026; O'Rafferty 2015).
-- Deaths fell from historically 10–40% to low single digits with modern care (Hall 2001; Szlachetka 1998; Borst 2024).
+- Bleeding, signs of internal bleeding (including difficulty breathing), rapid swelling of the lump, or tiredness and a fast heartbeat from anaemia need emergency care (Cleveland Clinic 2026; O'Rafferty 2015).
+- Published death rates vary widely: 10–40% in older reports, about 1–7% in modern series (Hall 2001; Szlachetka 1998; Borst 2024; Ryan 2010).
 """),
 ]
 

@@ -52,8 +52,11 @@ QUIZ = "## Quiz\n\nThe quiz for this lesson will appear here."
 CHECK = ["nbval-check-output"]
 IGNORE = ["nbval-ignore-output"]
 
-# Short citation as written in the text -> full citation (Appendix B of the
-# reference pack; same keys and wording as build_00_01.py where they overlap).
+# Short citation as written in the text -> full citation: sources from the
+# reference pack (its Appendix B where possible; a few, such as Dallman, Medscape
+# and the Arch Dis Child table, are cited only in the pack's body), the two seed
+# articles and the model notes; nothing from outside the pack. Same keys and
+# wording as build_00_01.py where they overlap.
 # A notebook's References section lists every entry whose short form appears
 # in its text, in alphabetical order.
 REFERENCES = {
@@ -90,7 +93,6 @@ REFERENCES = {
     "Monagle 2006": "Monagle P, Barnes C, Ignjatovic V, et al. Developmental haemostasis: impact for clinical haemostasis laboratories. *Thromb Haemost* 2006;95:362-72. (Values recalled in the reference pack: approximate.)",
     "North 2000": "North PE, et al. GLUT1: a newly discovered immunohistochemical marker for juvenile hemangiomas. *Hum Pathol* 2000;31:11-22.",
     "O'Rafferty 2015": "O'Rafferty C, O'Regan GM, Irvine AD, Smith OP. Recent advances in the pathobiology and management of Kasabach-Merritt phenomenon. *Br J Haematol* 2015;171:38-51.",
-    "Pediatr Dermatol 2014": "Case report of successful low-dose radiation therapy for Kasabach-Merritt phenomenon. *Pediatr Dermatol* 2014;31:595-8, as cited on the RegionalDerm page (White, RegionalDerm). (Title and authors not captured.)",
     "reference pack §3.1": "kms-teach medical reference pack, section 3.1: summary of reviews and case reports on PT and aPTT in Kasabach-Merritt phenomenon (secondary source).",
     "reference pack §6.1": "kms-teach medical reference pack, section 6.1: table of conditions that resemble Kasabach-Merritt phenomenon (secondary source; NAIT details approximate).",
     "Ryan 2010": "Ryan C, Price V, John P, et al. Kasabach-Merritt phenomenon: a single centre experience. *Eur J Haematol* 2010;84:97-104.",
@@ -153,29 +155,30 @@ and it moves whenever either side changes.
 ("md", """
 ## 2. The marrow pushes back
 
-When the count falls, thrombopoietin drives the marrow to make more platelets.
-In KMS the blood film often shows large, young platelets, a sign of fast marrow
-turnover (Medscape). How far an infant's production can rise is not well
-measured; the model lets it climb to about twice normal, an approximate figure
-(docs/model.md). Feedback slows a fall, but it cannot keep up with a large new
-loss.
+When the count falls, the marrow speeds up. In KMS the blood film often shows
+large platelets, a sign of fast marrow turnover (Medscape). How far an infant's
+production can rise is not well measured; the model lets it climb to about
+twice normal, an approximate figure (docs/model.md). This push-back slows a
+fall, but it cannot keep up with a large new loss.
 """),
 ("md", """
 ## 3. A new exit: the tumour
 
 The abnormal vessels of a kaposiform hemangioendothelioma (KHE) or tufted
 angioma are lined by cells that carry **podoplanin**, a lymphatic marker.
-Podoplanin is the partner of **CLEC-2**, a receptor on platelets, so platelets
-passing through the tumour stick, become activated and stay there (Blood Adv
-2023; Ji 2020). Platelets labelled with a radioactive tracer left the blood
-quickly and gathered over the lesion (Kontras 1963).
+Podoplanin binds **CLEC-2**, a receptor on platelets (Blood Adv 2023). Helped by
+the abnormal flow in the tumour's vessels, platelets passing through stick,
+become activated and stay there (O'Rafferty 2015). Platelets labelled with a
+radioactive tracer left the blood quickly and gathered over the lesion
+(Kontras 1963).
 """),
 ("md", """
 Trapping is more than a leak. Activated platelets release signals that make
-vessels grow, and the tumour becomes engorged, firm, warm and purple: the
-swelling that families often notice first (O'Rafferty 2015). Platelets from
-infants with active KMS carry less CLEC-2 and GPVI on their surface and respond
-weakly when stimulated; this recovers with treatment (Blood Adv 2023).
+vessels grow, and the tumour becomes engorged, firm, warm and purple
+(O'Rafferty 2015). The growing lump is usually what parents notice first
+(Cleveland Clinic 2026). Platelets from infants with active KMS carry less
+CLEC-2 and GPVI (glycoprotein VI, another platelet receptor) on their surface and respond weakly when stimulated; this
+recovers with treatment (Blood Adv 2023).
 """),
 ("md", """
 ## 4. The new balance
@@ -197,8 +200,8 @@ reported at diagnosis, 22 ± 15 ×10^9/L in one series (Liu 2022) and a median o
 
 The total exit rate is about 0.105 + 3.2 ≈ 3.3 pools per day, so the average
 stay is about 1/3.3 of a day: some 7 hours (model estimate, docs/model.md).
-Platelet survival in KMS has never been measured precisely; the labelled-platelet
-studies showed only that it is very short (Kontras 1963).
+No precise measurement of platelet survival in KMS was found for this module;
+the labelled-platelet studies describe it only as very short (Kontras 1963).
 </details>
 """),
 ("md", """
@@ -228,8 +231,8 @@ widgets.PredictReveal(
 ("md", """
 Now observe. The next cell follows a teaching case, `khe-onset`: a term baby
 born with a dusky mark on his thigh, whose KHE becomes active in his second
-week (day 0 is birth). It runs his first 60 days twice, with typical tumour activity
-and with double it, and describes each platelet course in words.
+week (day 0 is birth). It runs his first 60 days twice, with typical tumour
+activity and with double it, and describes each platelet course in words.
 """),
 ("check", """
 typical = kt.simulate("khe-onset", days=60)
@@ -254,29 +257,43 @@ How to use the explorer:
 
 - **Play** runs the course a day at a time, **Next day** steps once, and the
   **day slider** jumps to any day.
-- **Tumour activity** sets how active the tumour becomes (1 = a typical KMS).
-- **Trapping** sets how strongly each unit of activity captures platelets; its
-  range comes from the model's parameter table (docs/model.md).
-- Under the picture, a **Summary** line says in words what the figure shows (it
-  is also the image's alt text), and a lab report gives the numbers, flagged
-  against the range for age.
+- **Tumour activity** sets how active the tumour becomes once fully grown
+  (1 = a typical KMS, 0 = a tumour that never becomes active).
+- **Trapping** sets how strongly each unit of activity captures platelets, per
+  day; its range comes from the model's parameter table (docs/model.md).
+
+The picture has two halves. On the left, blue dots stand for platelets in the
+blood (fewer dots, lower count) and crosses for platelets caught by the tumour;
+the number of crosses and the caption show the tumour's *share* of the
+platelets leaving the blood, not how many platelets sit inside it. On the
+right, the platelet count is drawn up to the chosen day over a green band, the
+normal range. Under the picture, a **Summary** line says in words what the
+figure shows (it is also the image's alt text), and a lab report gives the
+numbers, flagged against the range for age.
 """),
 ("widget", """
 explorer = widgets.PlateletTrappingExplorer("khe-onset", days=60)
 explorer
 """),
 ("md", """
-**Try:** set the tumour activity to 0 and play the course again. Then, on
-day 30, move the trapping slider to its lowest and highest values. Which change
-moves the count more: halving the trapping, or halving the activity?
+**Try:**
+
+1. Set the tumour activity to 0 and play the course again. What happens to the
+   count?
+2. Put the activity back to 1 and go to day 30. Halve the trapping (from 3.2 to
+   1.6) and note the count.
+3. Put the trapping back to 3.2 and halve the activity instead (from 1 to 0.5).
+   Which of the two changes moved the count more?
 
 <details>
 <summary>Answer</summary>
 
-Neither: in the model the tumour's capture of platelets is the trapping rate
-multiplied by the activity, so halving either one has the same effect
-(docs/model.md). Biologically, "activity" stands for how engorged and active the
-tumour is, and "trapping" for how strongly each part of it captures platelets.
+With no tumour activity the count stays normal: nothing but normal removal
+takes platelets away (docs/model.md). Halving the trapping and halving the
+activity give the same count, because in the model the tumour's capture of
+platelets is the trapping rate multiplied by the activity (docs/model.md).
+Biologically, "activity" stands for how engorged and active the tumour is, and
+"trapping" for how strongly each part of it captures platelets.
 </details>
 
 The cells below give the default course in words, for a screen reader or a
@@ -296,10 +313,11 @@ The lab report for day 30, the day the explorer's question asks about:
 print(course.lab_panel(30))
 """),
 ("md", """
-On day 30 the platelets are critically low and the D-dimer is high, fibrinogen
-has just started to fall, and haemoglobin, PT and aPTT are still within the
-range for age (model output). Lesson 03 explains the fibrinogen and D-dimer;
-the next section explains why the tests move at such different speeds.
+On day 30 the platelets are critically low and the D-dimer is high.
+Fibrinogen has been falling for about two weeks and is now below its range,
+while haemoglobin, PT and aPTT are still within the range for age (model
+output). Lesson 03 explains the fibrinogen and D-dimer; the next section
+explains why the tests move at such different speeds.
 """),
 ("md", """
 ## 7. Why platelets fall first
@@ -352,9 +370,9 @@ usually rise within days, while clotting proteins take a few weeks
 - In healthy term newborns the 5th centile of the platelet count is
   123 ×10^9/L (Wiedmeier 2009); many reports, and this module's lab report,
   use 150–450 ×10^9/L (Mahajan 2017).
-- A 17-centre US cohort defined KMS as platelets **≤50 ×10^9/L** together with
-  fibrinogen below 1.5 g/L and/or D-dimer above twice the upper limit of normal
-  (Borst 2024).
+- A 17-centre US cohort counted KMS when platelets were **at or below
+  50 ×10^9/L** and, in addition, fibrinogen was under 1.5 g/L, D-dimer was over
+  twice the upper limit of normal, or both (Borst 2024).
 - The group that ran the only randomised trial describes clinically significant
   KMS as platelets generally **below about 30 ×10^9/L** (Ji trial registration).
 - In that trial a *response* was a durable count **above 100 ×10^9/L** at
@@ -372,9 +390,11 @@ print("First day at or below 50 (Borst 2024 level):", course.first_day("platelet
 print("First day below 30 (Ji group level):        ", course.first_day("platelets", lambda v: v < 30))
 """),
 ("md", """
-In this fast-moving course the two definitions move the "day of KMS" by less
-than two days (model output). In a slower or milder course the choice matters
-more, and across a study it changes which infants are counted at all.
+In this fast-moving course the two platelet thresholds move the "day of KMS"
+by less than two days (model output; the cell checks platelets only, not the
+fibrinogen or D-dimer part of the 17-centre definition). In a slower or milder
+course the choice matters more, and across a study it changes which infants are
+counted at all.
 """),
 ("md", """
 > **Think!** A three-week-old has platelets of 25 ×10^9/L, a normal fibrinogen
@@ -384,12 +404,12 @@ more, and across a study it changes which infants are counted at all.
 <details>
 <summary>One way to answer</summary>
 
-No: that definition also needs a consumptive coagulopathy, low fibrinogen
-and/or a raised D-dimer (Borst 2024). Low platelets on their own point first to
-immune causes such as neonatal alloimmune thrombocytopenia (reference pack §6.1).
-But about 1 infant in 10 with KHE has no skin sign at all (Croteau 2013), so
-keep looking, and repeat the tests if the picture changes. Lesson 03 compares
-these look-alikes.
+No: that definition also needs signs of consumption, a low fibrinogen or a
+raised D-dimer (Borst 2024). Low platelets on their own have other causes,
+such as immune destruction of platelets, which lesson 03 compares (reference
+pack §6.1). But about 1 infant in 10 with KHE has no skin sign at all
+(Croteau 2013), and KMS can appear after the first visit (Croteau 2013), so
+keep looking, and repeat the tests if the picture changes.
 </details>
 """),
 ("md", """
@@ -424,7 +444,7 @@ LESSON_03 = [
 2. **Interpret** a D-dimer result against the range for age and in the right unit (FEU or DDU).
 3. **Explain** why infants with KMS become anaemic, and why haemoglobin must be read against the normal low point at 6–9 weeks.
 4. **Explain** why a normal PT and aPTT do not rule out a consumptive coagulopathy.
-5. **Distinguish** KMS from sepsis with DIC, neonatal alloimmune thrombocytopenia, infantile hemangioma and RICH by their lab pattern and clinical picture.
+5. **Distinguish** KMS from sepsis with disseminated intravascular coagulation (DIC), neonatal alloimmune thrombocytopenia (NAIT), infantile hemangioma and rapidly involuting congenital hemangioma (RICH) by their lab pattern and clinical picture.
 """),
 ("md", """
 Run the next cell first. It loads the package (as `kt`) and its interactive
@@ -440,10 +460,11 @@ fibrin, and other clotting factors are used up with it: classically factors V
 and VIII, and in severe cases II, IX, X and XI too (O'Rafferty 2015;
 Am J Dis Child 1967).
 
-The liver answers by making more fibrinogen, but it falls behind. At diagnosis
-fibrinogen averaged 0.82 ± 0.27 g/L in ten infants (Liu 2022), against a
-healthy level of about 2.7 g/L at one month (Andrew 1987). In health,
-fibrinogen has a plasma half-life of about 4 days (Collen 1972).
+The liver makes more fibrinogen in response (in the model, up to about twice
+its usual output; docs/model.md), but it falls behind. At diagnosis fibrinogen
+averaged 0.82 ± 0.27 g/L in ten infants (Liu 2022), against a healthy level of
+about 2.7 g/L at one month (Andrew 1987). In healthy adults, fibrinogen has a
+plasma half-life of about 4 days (Collen 1972).
 """),
 ("md", """
 ### Activity and bulk: an assumption of the model
@@ -460,10 +481,10 @@ mechanism (docs/model.md), and lesson 04 puts it to use.
 ## 2. Fibrinolysis: why D-dimer is so high
 
 The body breaks the new fibrin down again with plasmin. Cross-linked fibrin
-releases **D-dimer**, so D-dimer reflects both clotting and clot breakdown. In
-KMS it is very high: a mean of about 38.6 mg/L in one series (Liu 2022), roughly
-a hundred times the upper limit for a one-month-old (derived from Liu 2022 and
-Monagle 2006).
+releases **D-dimer**, so D-dimer reflects both clotting and clot breakdown
+(O'Rafferty 2015; Ji 2020). In KMS it is very high: a mean of about 38.6 mg/L
+in one series (Liu 2022), roughly a hundred times the upper limit for a
+one-month-old (derived from Liu 2022 and Monagle 2006; approximate).
 
 Two traps when you read it:
 
@@ -502,9 +523,10 @@ laboratories or follow the trend during treatment, so always note the unit.
 ("md", """
 ## 3. Red cells: damaged in the tumour, and a normal dip
 
-Red cells forced through the abnormal vessels and fibrin strands are torn
-(microangiopathic haemolysis): the blood film shows fragments (schistocytes)
-and burr cells, and reticulocytes rise as the marrow responds (Medscape).
+Red cells forced through the tumour's abnormal vessels are torn
+(microangiopathic haemolysis; Ji 2020): the blood film shows fragments
+(schistocytes) and burr cells, and reticulocytes rise as the marrow responds
+(Medscape).
 Bleeding and pooling of blood in the tumour add to the anaemia, which can be
 severe (Mahajan 2017).
 
@@ -533,9 +555,11 @@ with the tumour fell below the range for age, and only late (model output).
 ("md", """
 ## 4. PT and aPTT: the last tests to change
 
-PT and aPTT measure how long plasma takes to clot in a tube. They lengthen once
-fibrinogen falls below about 0.8 g/L and the other factors are well below
-normal (Arch Dis Child teaching table). Until then they can sit within the
+PT (prothrombin time) and aPTT (activated partial thromboplastin time)
+measure how long plasma takes to clot in a tube. By a rule of
+thumb from a teaching table (Arch Dis Child teaching table), both lengthen
+once fibrinogen falls below about 0.8 g/L, and more so when the other factors
+are also well below normal (approximate). Until then they can sit within the
 range for age while fibrinogen is low and D-dimer is very high; published KMS
 cases range from normal to markedly prolonged clotting times (reference pack
 §3.1).
@@ -581,9 +605,13 @@ list: which tests set them apart from KMS?
 How to use the explorer:
 
 - **Case** switches between all the teaching cases, including the look-alikes;
-  the case's story appears under the list.
+  the case's story appears under the list. Day 0 is birth for `khe-onset` and
+  `rich`, and the day of presentation for the other cases.
 - The **day slider** moves through the course; **Report units** switches
-  between SI and conventional units.
+  between SI and conventional units in the report.
+- Each of the six panels shows one test over time: the blue line is the
+  course, the green band the range for age, and the dotted line the chosen day,
+  where the marker carries the flag letter.
 - The **Summary** line lists the abnormal tests in words (it is also the
   figure's alt text), and the lab report below gives every value with its flag.
 """),
@@ -622,7 +650,7 @@ widgets.PredictReveal(
         "Haemoglobin",
         "The aPTT",
     ],
-    "Fibrinogen and D-dimer. Both conditions can bring platelets down to about 20 x10^9/L. In NAIT, "
+    "Fibrinogen and D-dimer. In these teaching cases both bring platelets down to about 20 x10^9/L. In NAIT, "
     "maternal antibodies clear the baby's platelets but leave the clotting system alone, so "
     "fibrinogen and D-dimer stay within the range for age; in KMS fibrinogen is low and D-dimer "
     "far above the range (reference pack §6.1; Liu 2022). Read a newborn's D-dimer against its "
@@ -670,18 +698,21 @@ print(kt.simulate("rich", days=1).lab_panel(0))
 ("md", """
 ### Telling them apart
 
+The table sums up the five reports and the clinical clues.
+
 | Condition | Platelets | Fibrinogen | D-dimer | PT and aPTT | Other clues |
 |---|---|---|---|---|---|
-| KMS (KHE or tufted angioma) | very low, typically 5–30 ×10^9/L (Liu 2022; Li 2024; reference pack §6.1) | low, typically 0.5–1.5 g/L (Liu 2022; reference pack §6.1) | very high (Liu 2022) | normal to prolonged (reference pack §3.1) | an infant with a growing, firm, purple tumour (Croteau 2013) |
+| KMS (KHE or tufted angioma) | very low, typically 5–30 ×10^9/L (Liu 2022; Li 2024; reference pack §6.1) | low, typically 0.5–1.5 g/L (Liu 2022; reference pack §6.1) | very high (Liu 2022) | normal to prolonged (reference pack §3.1) | an infant with a growing, firm, purple tumour (O'Rafferty 2015); about 1 in 10 has no skin sign (Croteau 2013) |
 | Sepsis with DIC | low | low, or normal as an acute-phase protein | high | usually clearly prolonged | an ill infant: fever, shock, poor perfusion; no tumour (reference pack §6.1) |
 | NAIT (newborn) or immune thrombocytopenia | low, on its own | normal | normal for age | normal | a well baby with no mass; NAIT in the first days of life (reference pack §6.1; approximate) |
 | Infantile hemangioma | normal | normal | normal | normal | appears after birth; GLUT1-positive in 97% (North 2000); does not cause KMS (Ji 2020) |
-| RICH | low for a short time | low | high | variable | fully formed at birth; settles by itself, with platelets rising from about 2 weeks of age (Baselga 2008) |
+| RICH | low for a short time | low | high | variable | already complete at birth; settles by itself, with platelets rising from about 2 weeks of age (Baselga 2008) |
 
-The lab pattern narrows the list, but two rows cannot be separated by numbers
-alone: sepsis with DIC and KMS both have low platelets, low fibrinogen and a
-high D-dimer. The ill infant without a tumour, and clotting times that are
-clearly long, point to sepsis (reference pack §6.1; Medscape).
+The lab pattern narrows the list, but it rarely settles it alone. Sepsis with
+DIC shares low platelets, low fibrinogen and a high D-dimer with KMS: an ill
+infant with no tumour, and clotting times that are clearly long, point to
+sepsis (reference pack §6.1; Medscape). RICH can look like KMS on day 1; the
+history and the course tell them apart (Baselga 2008).
 """),
 ("md", """
 RICH is the look-alike that fixes itself. The next cell follows the newborn
@@ -722,18 +753,19 @@ excluded too (Medscape).
 
 A tumour fully formed at birth, with a coagulopathy in the first week, fits RICH;
 the picture is usually milder and settles by itself as the tumour involutes,
-with platelets rising from about 2 weeks of age (Baselga 2008). A KMS that keeps
-getting worse after the first weeks fits KHE or tufted angioma (Croteau 2013).
+with platelets rising from about 2 weeks of age (Baselga 2008). A coagulopathy
+that persists or worsens beyond the first weeks does not fit that pattern, and
+should make you think again of KHE or tufted angioma (Baselga 2008).
 </details>
 """),
 ("md", """
 ## Key points
 
-- In the tumour, thrombin uses up fibrinogen and clotting factors; fibrinogen is typically about 0.8 g/L at diagnosis (Liu 2022; O'Rafferty 2015).
-- Fibrinolysis makes D-dimer very high, about a hundred times the upper limit (Liu 2022); read it against the higher range in young infants (Toulon 2016) and check whether it is in FEU or DDU.
-- Anaemia comes from red-cell damage, bleeding and pooling in the tumour (Medscape; Mahajan 2017), but every healthy baby reaches a low point of about 11 g/dL at 6–9 weeks (Dallman): read haemoglobin against the range for age.
-- PT and aPTT lengthen mainly once fibrinogen is below about 0.8 g/L (Arch Dis Child teaching table); a normal PT and aPTT do not rule out consumption.
-- Low platelets + low fibrinogen + very high D-dimer + a tumour point to KMS; an ill infant with long clotting times to sepsis with DIC; isolated low platelets to NAIT; normal labs to infantile hemangioma; a self-limiting picture at birth to RICH (reference pack §6.1; Baselga 2008).
+- In the tumour, thrombin uses up fibrinogen and clotting factors; fibrinogen averaged about 0.8 g/L at diagnosis in one series (Liu 2022; O'Rafferty 2015).
+- Fibrinolysis makes D-dimer very high, roughly a hundred times the upper limit (Liu 2022; approximate); read it against the higher range in young infants (Toulon 2016) and check whether it is in FEU or DDU.
+- Anaemia comes from red-cell damage, bleeding and pooling in the tumour (Ji 2020; Medscape; Mahajan 2017), but every healthy baby reaches a low point of about 11 g/dL at 6–9 weeks (Dallman): read haemoglobin against the range for age.
+- A teaching table gives a rule of thumb (Arch Dis Child teaching table): PT and aPTT lengthen mainly once fibrinogen is below about 0.8 g/L. A normal PT and aPTT therefore do not rule out consumption (reference pack §3.1).
+- Low platelets + low fibrinogen + very high D-dimer + a tumour point to KMS; an ill infant with long clotting times to sepsis with DIC; isolated low platelets in a well newborn to NAIT; normal labs to infantile hemangioma; a self-limiting picture at birth to RICH (reference pack §6.1; Baselga 2008).
 """),
 ]
 
@@ -778,18 +810,20 @@ Clinic 2026; Drolet 2013).
 ("md", """
 ## 2. The options and their evidence
 
+The table runs from the best-supported option to those that are avoided.
+
 | Option | Role today | Evidence |
 |---|---|---|
-| **Sirolimus + prednisolone** | first choice in most current practice | the only randomised trial: platelets durably above 100 ×10^9/L at week 4 in 35/37 (94.6%) with both drugs, against 24/36 (66.7%) with sirolimus alone (Ji 2022) |
-| **Sirolimus alone** | first-line, especially for milder disease | improvement in almost all of 52 infants (Ji 2017); durable response in 92.2% of 167 followed for a median of 56 months (Int J Cancer 2023) |
-| **Vincristine** | earlier consensus first choice (Drolet 2013); now mostly second-line | 15 of 15 responded over weeks (Haisley-Royster 2002); complete remission in 26 of 37 steroid-resistant KHE (Wang 2015); no clear difference from sirolimus at 6 months in a US cohort (Borst 2024) |
-| **Vincristine + aspirin + ticlopidine (VAT)** | an option, used more in Europe | 11 infants with a mean platelet count of 10 ×10^9/L, all alive after a mean of 4.5 years (Fernandez-Pineda 2013) |
+| **Sirolimus + prednisolone** | first choice in most current practice | the only randomised trial: a lasting platelet count above 100 ×10^9/L by week 4 was reached by 35 of 37 infants (94.6%) on both drugs and by 24 of 36 (66.7%) on sirolimus alone (Ji 2022) |
+| **Sirolimus alone** | first-line, especially for milder disease | improvement in almost all of 52 patients (Ji 2017); durable response in 92.2% of 167 followed for a median of 56 months (Int J Cancer 2023) |
+| **Vincristine** | earlier consensus first choice (Drolet 2013); now mostly an option when sirolimus is not enough (Cleveland Clinic 2026) | 15 of 15 responded over weeks, 4 of them relapsing later (Haisley-Royster 2002); complete remission in 26 of 37 steroid-resistant KHE (Wang 2015); no clear difference from sirolimus at 6 months in a US cohort (Borst 2024) |
+| **Vincristine + aspirin + ticlopidine (VAT)** | an option, used more in Europe | 11 patients with a mean platelet count of 10 ×10^9/L at the start, all alive after a mean of 4.5 years (Fernandez-Pineda 2013) |
 | **Corticosteroids alone** | an add-on, rarely enough by themselves | 5 of 15 responded to steroids alone, about a third (Ryan 2010) |
 | **Propranolol** | not used alone | 4 of 11 (36%) responded (Chiu 2012); not recommended alone (Ji 2020) |
-| **Interferon-alpha** | avoided in infants | spastic diplegia in 5 of 26 treated infants, 3 of them permanent (Barlow 1998); not recommended under 1 year (Ji 2020) |
-| **Embolization** | a bridge to drugs; the effect is temporary | partial responses in 10 infants, a mean of 2.8 procedures each (Ryan 2010; Drolet 2013) |
+| **Interferon-alpha** | avoided in infants | spastic diplegia in 5 of 26 treated infants, persisting in 3 (Barlow 1998); not recommended under 1 year (Ji 2020) |
+| **Embolization** | a bridge to drugs; the effect is temporary | partial responses in 10 children, a mean of 2.8 procedures each (Ryan 2010; Drolet 2013) |
 | **Surgery** | curative if the whole tumour can be removed, which is rarely possible | infiltrating tumour and bleeding risk (Drolet 2013; Wu 2020) |
-| **Radiation** | historical, or last resort | can shrink the tumour (Pediatr Dermatol 2014) but has unpleasant side effects and raises the risk of cancer in adulthood (Cleveland Clinic 2026) |
+| **Radiation** | historical, or last resort | low doses have shrunk the tumour in case reports (White, RegionalDerm), but radiation brings side effects and a higher risk of cancer later in life (Cleveland Clinic 2026) |
 | **Heparin** | not recommended | the platelets are lost mainly to trapping, which heparin does not stop (heparin tracer study); it may add to bleeding (docs/model.md; approximate) |
 """),
 ("md", """
@@ -803,7 +837,7 @@ They are different tumours: infantile hemangioma is GLUT1-positive and does not
 cause KMS, while KHE is GLUT1-negative and carries lymphatic markers
 (North 2000; Ji 2020). A drug that works for one need not work for the other,
 and in KHE and tufted angioma propranolol helped only 4 of 11 infants
-(Chiu 2012). Relying on it alone delays effective treatment (Ji 2020).
+(Chiu 2012). That is why it is not recommended on its own (Ji 2020).
 </details>
 """),
 ("md", """
@@ -842,9 +876,11 @@ print("First day platelets >= 150 x10^9/L:", treated.first_day("platelets", lamb
 print("First day fibrinogen >= 1.5 g/L:   ", treated.first_day("fibrinogen", lambda v: v >= 1.5))
 """),
 ("md", """
-Why the gap? The next cell prints the model's two tumour variables (1 = a
-typical untreated KMS). After a week, activity, which drives trapping, has
-almost gone; bulk, which drives consumption, has barely shrunk (model output).
+Platelets passed 150 ×10^9/L on day 9, but fibrinogen did not reach 1.5 g/L
+until about day 30 (model output). Why the gap? The next cell prints the
+model's two tumour variables (1 = a typical untreated KMS). After a week,
+activity, which drives trapping, has almost gone; bulk, which drives
+consumption, has shrunk by only about a fifth (model output).
 """),
 ("check", """
 print(f"Day 7:  tumour activity {treated.tumour_activity[treated.index(7)]:.2f}, "
@@ -863,11 +899,16 @@ does it change anything by day 28?
 How to use the planner:
 
 - Tick a treatment and choose the day it starts; the course is recalculated at
-  once and drawn beside the untreated course.
-- The **day slider** chooses the day of the lab report under the figure.
-- The **Summary** line describes your plan's platelet and fibrinogen course in
-  words (it is also the figure's alt text), and **Cautions** lists the
-  documented harms of each ticked treatment, with its source.
+  once. Treatments can only be started here, not stopped.
+- The figure shows platelets, fibrinogen, D-dimer and haemoglobin: your plan as
+  a solid blue line, the untreated course as a dashed line, and the range for
+  age as a green band.
+- The **day slider** moves the dotted line on the figure and chooses the day of
+  the lab report under it.
+- The **Summary** line describes your plan's platelet and fibrinogen course up
+  to that day in words (it is also the figure's alt text), and **Cautions**
+  lists the main harms the module records for each ticked treatment, with a
+  source.
 """),
 ("widget", """
 planner = widgets.TreatmentPlanner("khe-kms", days=84)
@@ -875,18 +916,18 @@ planner
 """),
 ("md", """
 **Try also:** vincristine alone (slower: responses take weeks; Haisley-Royster
-2002), embolization alone (a temporary dip; Ryan 2010), and heparin (see the
-Cautions). The model shows speed and direction, not doses or harms
-(docs/model.md).
+2002), embolization alone (a partial, temporary improvement; Ryan 2010), and
+heparin (see the Cautions). The model shows speed and direction, not doses or
+harms (docs/model.md).
 """),
 ("md", """
 ## 5. Why not just give platelets?
 
 A count of 15 ×10^9/L looks alarming, and a platelet transfusion of 5–10 mL/kg
 would raise a child's count by about 50–100 ×10^9/L if nothing were consuming
-the platelets (AccessPediatrics). In KMS the tumour traps the new platelets within hours,
-so the rise is brief, and the extra platelets can make the tumour swell and
-hurt. Platelets are therefore given for active bleeding or before a procedure,
+the platelets (AccessPediatrics). In KMS the tumour traps the new platelets
+within hours, so the rise is brief, and the extra platelets can make the tumour
+swell and hurt. Platelets are therefore given for active bleeding or before a procedure,
 not because of the number (Ji 2020; O'Rafferty 2015).
 """),
 ("widget", """
@@ -947,8 +988,10 @@ watching for bleeding.
 The model can run a *virtual cohort*: 2,000 infants like the six-week-old, each
 with her own tumour activity and her own sensitivity to drugs, drawn at random
 (docs/model.md). Because the random draws are seeded, the same 2,000 infants
-receive each plan, something no real trial can do. The response test is the
-trial's endpoint, platelets of at least 100 ×10^9/L at week 4 (Ji 2022).
+receive each plan, something no real trial can do. The response test is a
+simpler version of the trial's endpoint, a lasting count above 100 ×10^9/L by
+week 4 (Ji 2022): the model checks only for a count of at least 100 on day 28
+(docs/model.md).
 """),
 ("check", """
 sirolimus_alone = kt.simulate_cohort("khe-kms", n=2000, seed=0, treatments=["sirolimus@0"], days=28)
@@ -993,15 +1036,16 @@ not a forecast for one infant (docs/model.md).
 
 Treatment continues long after the platelet count is normal: for at least
 12 months in the trial (Ji 2022), and in general until the tumour has settled
-and the infant is no longer at risk of bleeding (Cleveland Clinic 2026).
-Stopping carries a risk: 17.3% of 167 infants rebounded after sirolimus was
-stopped in a long-term cohort (Int J Cancer 2023), and older series reported
-recurrence in more than half after treatment ended (Borst 2024).
+and bleeding and clotting problems are no longer a threat (Cleveland Clinic
+2026). Stopping carries a risk: in a long-term cohort of 167 patients, rebound
+after sirolimus was stopped was reported in 17.3% (Int J Cancer 2023), and
+older series reported recurrence in more than half after treatment ended
+(Borst 2024).
 
 A limit of this model: it has no lasting shrinkage of the tumour and no
-involution with age, so when a drug is stopped the untreated course simply
-returns, and every simulated infant relapses (docs/model.md). Do not read the
-planner's course after a stop day as a prediction.
+involution with age, so if a drug is stopped the untreated course simply
+returns, and every simulated infant relapses (docs/model.md). That is why the
+planner only starts treatments: the model cannot say what happens after a stop.
 """),
 ("md", """
 > **Think!** A 14-month-old has had normal platelets and fibrinogen for 10 months
@@ -1020,22 +1064,23 @@ team (Cleveland Clinic 2026).
 ("md", """
 ## 8. The outlook today
 
-Historically 10–40% of infants with KMS died, mostly of uncontrolled bleeding
+Published death rates vary widely with the era and with which infants were
+counted. Older reports put them at 10–40%, mostly from uncontrolled bleeding
 (Hall 2001; Szlachetka 1998). With modern treatment, 2 of 159 infants with KHE
-or tufted angioma (1.3%) died in a 17-centre US cohort from 2005 to 2020
-(Borst 2024 cohort), and 1 of 15 in an earlier Toronto series (Ryan 2010). The
-30% still quoted on a patient information page is the historical figure
-(Cleveland Clinic 2026).
+or tufted angioma (1.3%) died in a 17-centre US cohort from 2005 to 2020, in
+which 40% had KMS (Borst 2024), and 1 of 15 in an earlier Toronto series
+(Ryan 2010). The 30% still quoted on a patient information page is the
+historical figure (Cleveland Clinic 2026).
 """),
 ("md", """
 ## Key points
 
-- Treat the tumour: sirolimus with prednisolone is the best-supported first choice, 94.6% against 66.7% with sirolimus alone in the only randomised trial (Ji 2022); vincristine is mostly second-line (Drolet 2013; Borst 2024).
+- Treat the tumour: sirolimus with prednisolone is the best-supported first choice, 94.6% against 66.7% with sirolimus alone in the only randomised trial (Ji 2022); vincristine, the former consensus choice (Drolet 2013), is now mostly used when sirolimus is not enough (Cleveland Clinic 2026).
 - Steroids alone help about a third (Ryan 2010), propranolol is not used alone (Chiu 2012; Ji 2020), interferon is avoided in infants (Barlow 1998), and heparin is not recommended (heparin tracer study).
 - Platelets recover within days and clotting proteins over weeks (Cleveland Clinic 2026); the model reproduces this with a fast *activity* and a slow *bulk*, an assumption (docs/model.md).
 - Platelet transfusion gives a rise of hours and can make the tumour swell: keep it for bleeding or procedures (Ji 2020; O'Rafferty 2015).
 - A virtual cohort that matches a trial it was calibrated to proves only that the calibration worked (docs/model.md).
-- Treatment lasts a year or more, about 1 in 6 rebound after stopping sirolimus (Int J Cancer 2023), and deaths are now about 1–7% (Borst 2024; Ryan 2010).
+- Treatment lasts a year or more, and about 1 in 6 rebound after stopping sirolimus (Int J Cancer 2023). Death rates vary between studies: historically 10–40%, about 1–7% in modern series (Hall 2001; Szlachetka 1998; Borst 2024; Ryan 2010).
 """),
 ]
 
