@@ -30,6 +30,10 @@ def _classify(path: Path) -> str | None:
         return "questions"
     if path.parent.name == "cases":
         return "case"
+    if path.parent.name == "workups":
+        return "workup"
+    if path.name == "references.yaml":
+        return "references"
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
@@ -98,7 +102,7 @@ def _check_other(path: Path, kind: str) -> list[Problem]:
     }
     if kind == "unknown":
         return [Problem(str(path), 1, "(file)", "-",
-                        "not a question, case, parameters, treatments or reference_ranges file")]
+                        "not a question, case, workup, references, parameters, treatments or reference_ranges file")]
     try:
         loaders[kind](path)
     except AssetError as exc:
@@ -108,13 +112,41 @@ def _check_other(path: Path, kind: str) -> list[Problem]:
     return []
 
 
+def _check_references(path: Path) -> list[Problem]:
+    try:
+        entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        return [Problem(str(path), 1, "(file)", "-", f"not readable YAML ({exc.__class__.__name__})")]
+    if not isinstance(entries, list):
+        return [Problem(str(path), 1, "(file)", "-", "must be a list of sources")]
+    node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    problems, keys = [], set()
+    for index, entry in enumerate(entries):
+        line = node.value[index].start_mark.line + 1
+        item = entry.get("key", f"(entry {index + 1})") if isinstance(entry, dict) else f"(entry {index + 1})"
+        for field in ("key", "match", "reference"):
+            if not isinstance(entry, dict) or not isinstance(entry.get(field), str) or not entry[field].strip():
+                problems.append(Problem(str(path), line, str(item), field, "must be text"))
+        if isinstance(entry, dict) and entry.get("key") in keys:
+            problems.append(Problem(str(path), line, str(item), "key", "duplicate key"))
+        if isinstance(entry, dict):
+            keys.add(entry.get("key"))
+    return problems
+
+
 def check_paths(paths: Iterable[str | Path]) -> list[Problem]:
     """Check every content file under ``paths``; return the problems (empty when clean)."""
     files, problems = _expand(paths)
     questions = []
     question_dirs = set()
     for path, kind in files:
-        if kind == "questions":
+        if kind == "workup":
+            from .workup import check_workup_file
+
+            problems.extend(check_workup_file(path))
+        elif kind == "references":
+            problems.extend(_check_references(path))
+        elif kind == "questions":
             found, trouble = read_question_file(path)
             questions.extend(found)
             problems.extend(trouble)

@@ -8,7 +8,8 @@ import pytest
 
 NOTEBOOKS = sorted((pathlib.Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 EXPECTED = ["00_start_here", "01_the_tumour_and_the_patient", "02_platelet_trapping",
-            "03_consuming_clotting_factors", "04_treatment_and_recovery"]
+            "03_consuming_clotting_factors", "04_treatment_and_recovery", "05_review"]
+LESSONS = [p for p in NOTEBOOKS if p.stem != "05_review"]
 
 
 def load(path):
@@ -23,7 +24,7 @@ def source(cell):
     return "".join(cell["source"])
 
 
-def test_the_five_lessons_exist_in_order():
+def test_the_lessons_and_the_review_exist_in_order():
     assert [p.stem for p in NOTEBOOKS] == EXPECTED
 
 
@@ -45,8 +46,16 @@ def test_lesson_anatomy(path):
     joined = "\n".join(markdown)
     assert "Key points" in joined
     assert "## References" in joined
-    quiz = [c for c in cells(path, "markdown") if "quiz-placeholder" in c.get("metadata", {}).get("tags", [])]
-    assert len(quiz) == 1
+
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_each_lesson_ends_with_its_own_quiz(path):
+    heading = [c for c in cells(path, "markdown") if "quiz" in c.get("metadata", {}).get("tags", [])]
+    assert len(heading) == 1 and source(heading[0]).startswith("## Quiz")
+    lesson = int(path.stem[:2])
+    calls = [source(c) for c in cells(path, "code") if "Quiz(" in source(c)]
+    assert len(calls) == 1 and f"Quiz(lesson={lesson}," in calls[0]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

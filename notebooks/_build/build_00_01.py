@@ -35,7 +35,14 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python"}
 
-QUIZ = "## Quiz\n\nThe quiz for this lesson will appear here."
+QUIZ = """## Quiz
+
+Answer with the keyboard or the mouse: Tab moves between controls, the arrow keys
+choose an option and Enter presses *Check answer*. Each answer gets feedback on
+the option you chose, an explanation and its source; for treatment choices the
+quiz runs the model and shows what your choice does. *Retry with new order*
+deals the questions again, and *Save answers* keeps them in a file."""
+QUIZ_CODE = "from kms_teach.quiz import Quiz\n\nQuiz(lesson={lesson}, seed=0, title=\"Lesson {lesson} quiz\")"
 
 # Short citation as written in the text -> full citation. Sources come from the
 # reference pack (its Appendix B where possible; a few, such as Dallman and the
@@ -805,7 +812,7 @@ for filename, prefix, cells in LESSONS:
             if needs_key and not any(short in piece for short in REFERENCES):
                 sys.exit(f"{filename}: citation {piece.strip()!r} has no entry in REFERENCES")
     references = "## References\n\n" + "\n".join(f"- {full}" for full in cited)
-    parts = [*cells, ("quiz", QUIZ), ("md", references)]
+    parts = [*cells, ("quiz", QUIZ), ("quizwidget", QUIZ_CODE.format(lesson=int(filename[:2]))), ("md", references)]
 
     nb = new_notebook(metadata={"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO})
     for number, (kind, body) in enumerate(parts, start=1):
@@ -813,7 +820,9 @@ for filename, prefix, cells in LESSONS:
         if kind == "code":
             cell = new_code_cell(source)
         elif kind == "quiz":
-            cell = new_markdown_cell(source, metadata={"tags": ["quiz-placeholder"]})
+            cell = new_markdown_cell(source, metadata={"tags": ["quiz"]})
+        elif kind == "quizwidget":
+            cell = new_code_cell(source, metadata={"tags": ["nbval-ignore-output"]})
         else:
             cell = new_markdown_cell(source)
         cell.id = f"{prefix}-{number:02d}"

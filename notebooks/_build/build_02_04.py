@@ -48,7 +48,14 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python"}
 
-QUIZ = "## Quiz\n\nThe quiz for this lesson will appear here."
+QUIZ = """## Quiz
+
+Answer with the keyboard or the mouse: Tab moves between controls, the arrow keys
+choose an option and Enter presses *Check answer*. Each answer gets feedback on
+the option you chose, an explanation and its source; for treatment choices the
+quiz runs the model and shows what your choice does. *Retry with new order*
+deals the questions again, and *Save answers* keeps them in a file."""
+QUIZ_CODE = "from kms_teach.quiz import Quiz\n\nQuiz(lesson={lesson}, seed=0, title=\"Lesson {lesson} quiz\")"
 CHECK = ["nbval-check-output"]
 IGNORE = ["nbval-ignore-output"]
 
@@ -1103,7 +1110,9 @@ def _cell(kind, source):
         tags = {"check": CHECK, "widget": IGNORE}.get(kind)
         return new_code_cell(source, metadata={"tags": list(tags)} if tags else {})
     if kind == "quiz":
-        return new_markdown_cell(source, metadata={"tags": ["quiz-placeholder"]})
+        return new_markdown_cell(source, metadata={"tags": ["quiz"]})
+    if kind == "quizwidget":
+        return new_code_cell(source, metadata={"tags": list(IGNORE)})
     return new_markdown_cell(source)
 
 
@@ -1130,7 +1139,7 @@ def build():
     written = []
     for filename, prefix, cells in LESSONS:
         references, n_refs = _references(filename, cells)
-        parts = [*cells, ("quiz", QUIZ), ("md", references)]
+        parts = [*cells, ("quiz", QUIZ), ("quizwidget", QUIZ_CODE.format(lesson=int(filename[:2]))), ("md", references)]
         nb = new_notebook(metadata={"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO})
         for number, (kind, body) in enumerate(parts, start=1):
             cell = _cell(kind, inspect.cleandoc(body))
