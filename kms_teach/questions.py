@@ -24,6 +24,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import yaml
 
 from ._assets import assets_dir
+from ._content import RAW_HTML, line_for, line_map, missing_field, schema_message
 
 __all__ = [
     "Problem",
@@ -193,29 +194,6 @@ def _schema_validator():
     return jsonschema.Draft202012Validator(schema)
 
 
-def _line_map(node, path=(), out=None) -> dict[tuple, int]:
-    """Map every path in a composed YAML node tree to its 1-based line."""
-    out = {} if out is None else out
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            k = key.value
-            out[path + (k,)] = key.start_mark.line + 1
-            _line_map(value, path + (k,), out)
-            out[path + (k,)] = key.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, value in enumerate(node.value):
-            _line_map(value, path + (i,), out)
-    return out
-
-
-def _line_for(lines: Mapping[tuple, int], path: Sequence) -> int:
-    path = tuple(path)
-    while path and path not in lines:
-        path = path[:-1]
-    return lines.get(path, 1)
-
-
 def read_question_file(path: str | Path) -> tuple[list[Question], list[Problem]]:
     """Read one topic file: its valid questions and every problem found.
 
@@ -237,7 +215,7 @@ def read_question_file(path: str | Path) -> tuple[list[Question], list[Problem]]
         return [], [Problem(shown, mark.line + 1 if mark else 1, "(file)", "-", f"not valid YAML: {problem}")]
     if node is None or not isinstance(data, dict):
         return [], [Problem(shown, 1, "(file)", "-", "must be a mapping with topic, title and questions")]
-    lines = _line_map(node)
+    lines = line_map(node)
     problems: list[Problem] = []
     bad_items: set[int] = set()
     file_broken = False
@@ -247,26 +225,26 @@ def read_question_file(path: str | Path) -> tuple[list[Question], list[Problem]]
             index = where[1]
             bad_items.add(index)
             item = _item_name(data["questions"][index], index)
-            fld = ".".join(str(p) for p in where[2:]) or _missing_field(error) or "-"
+            fld = ".".join(str(p) for p in where[2:]) or missing_field(error) or "-"
         else:
             file_broken = True
             item = "(file)"
-            fld = ".".join(str(p) for p in where) or _missing_field(error) or "-"
-        problems.append(Problem(shown, _line_for(lines, where), item, fld, _message(error)))
+            fld = ".".join(str(p) for p in where) or missing_field(error) or "-"
+        problems.append(Problem(shown, line_for(lines, where), item, fld, schema_message(error)))
     if file_broken:
         return [], _dedupe(problems)
     topic = data["topic"]
     if topic != path.stem:
-        problems.append(Problem(shown, _line_for(lines, ["topic"]), "(file)", "topic",
+        problems.append(Problem(shown, line_for(lines, ["topic"]), "(file)", "topic",
                                 f"must equal the file name {path.stem!r}, not {topic!r}"))
     questions = []
     for index, raw in enumerate(data["questions"]):
         if index in bad_items:
             continue
-        item_problems = _check_item(raw, lambda p, i=index: _line_for(lines, ["questions", i, *p]), shown)
+        item_problems = _check_item(raw, lambda p, i=index: line_for(lines, ["questions", i, *p]), shown)
         problems.extend(item_problems)
         if not item_problems:
-            questions.append(_build(raw, topic, shown, _line_for(lines, ["questions", index])))
+            questions.append(_build(raw, topic, shown, line_for(lines, ["questions", index])))
     return questions, _dedupe(problems)
 
 
@@ -276,45 +254,6 @@ def _item_name(raw, index) -> str:
     return f"(item {index + 1})"
 
 
-def _missing_field(error) -> str | None:
-    if error.validator == "required":
-        match = re.match(r"'([^']+)' is a required property", error.message)
-        return match.group(1) if match else None
-    if error.validator == "additionalProperties":
-        match = re.search(r"\('([^']+)'", error.message)
-        return match.group(1) if match else None
-    return None
-
-
-def _message(error) -> str:
-    v = error.validator
-    if v == "required":
-        return "is missing"
-    if v == "additionalProperties":
-        extra = re.findall(r"'([^']+)'", error.message.split("(")[-1])
-        return f"unknown field {', '.join(extra)}; see docs/question-format.md"
-    if v == "enum":
-        return f"must be one of {', '.join(map(str, error.validator_value))}, not {error.instance!r}"
-    if v == "type":
-        names = {"string": "text", "number": "a number", "integer": "a whole number", "array": "a list",
-                 "object": "a mapping", "boolean": "true or false"}
-        want = error.validator_value
-        want = [want] if isinstance(want, str) else want
-        return f"must be {' or '.join(names.get(w, w) for w in want)}, not {_short(error.instance)}"
-    if v == "pattern":
-        return f"{_short(error.instance)} does not have the expected form ({error.validator_value})"
-    if v in ("minItems", "minLength"):
-        return "must not be empty" if error.validator_value == 1 else f"needs at least {error.validator_value}"
-    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return f"{error.instance!r} is out of range ({v} {error.validator_value})"
-    return error.message[:200]
-
-
-def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _dedupe(problems):
     return list(dict.fromkeys(problems))
 
@@ -322,8 +261,6 @@ def _dedupe(problems):
 # Checked on the lead-in only: a vignette may well say "she is not bleeding".
 _NEGATIVE_LEAD_IN = re.compile(r"\b(not|except|least|never|false)\b", re.IGNORECASE)
 _ALL_NONE = re.compile(r"\b(all|none|both|neither) of the (above|options|choices)\b", re.IGNORECASE)
-# Any tag-like text: Markdown escapes it when shown, but a content file should not hold it at all.
-_RAW_HTML = re.compile(r"<\s*/?\s*[a-zA-Z!?][^>]*>|&#|javascript:|data:text/html", re.IGNORECASE)
 
 
 def _texts(raw) -> Iterable[tuple[tuple, str]]:
@@ -358,7 +295,7 @@ def _check_item(raw, line_of, shown) -> list[Problem]:
         out.append(Problem(shown, line_of(path), item, ".".join(map(str, path)), message))
 
     for path, text in _texts(raw):
-        if _RAW_HTML.search(text):
+        if RAW_HTML.search(text):
             add(path, "raw HTML or a script link is not allowed; use Markdown")
     kind = raw["type"]
     options = raw.get("answers") or []
@@ -590,10 +527,10 @@ class Consequence:
 def _consequence(case: CaseRef, plan: tuple[str, ...], days: float) -> Consequence:
     from .describe import LAB_NAMES, format_value
     from .model import simulate
-    from .treatments import as_events
+    from .treatments import as_events, shift_plan
 
     start = case.day
-    shifted = tuple(_shift(spec, start) for spec in plan)
+    shifted = shift_plan(plan, start)
     horizon = start + days
     chosen = simulate(case.name, case.treat + shifted, days=horizon, every_hours=3)
     untreated = simulate(case.name, case.treat, days=horizon, every_hours=3)
@@ -626,17 +563,6 @@ def _consequence(case: CaseRef, plan: tuple[str, ...], days: float) -> Consequen
         parts.append(f"By {span} the tumour was {abs(bulk):.0%} {'larger' if bulk > 0 else 'smaller'} "
                      "than without treatment.")
     return Consequence(plan=plan, chosen=chosen, untreated=untreated, summary=" ".join(parts))
-
-
-def _shift(spec: str, offset: float) -> str:
-    """Move a plan written from the decision (day 0) onto the case's own timeline."""
-    if offset == 0:
-        return spec
-    from .treatments import parse_treatment
-
-    event = parse_treatment(spec)
-    stop = None if event.stop_day is None else event.stop_day + offset
-    return str(type(event)(event.name, event.start_day + offset, stop))
 
 
 def consequence(question: Question, option_index: int) -> Consequence | None:

@@ -17,6 +17,7 @@ from typing import Iterable, Mapping
 from ._assets import AssetError, assets_dir, read_yaml, require
 
 __all__ = [
+    "shift_plan",
     "Treatment",
     "TreatmentEvent",
     "UnknownTreatmentError",
@@ -256,3 +257,18 @@ def as_events(treatments: Iterable[str | TreatmentEvent] | str | None) -> tuple[
         else:
             events.append(parse_treatment(item))
     return tuple(events)
+
+
+def shift_plan(plan: Iterable[str], offset_days: float) -> tuple[str, ...]:
+    """Move a plan written from a decision day (day 0) onto a case's own timeline.
+
+    ``shift_plan(["sirolimus@0-30"], 14)`` gives ``("sirolimus@14-44",)``.
+    """
+    if offset_days == 0:
+        return tuple(plan)
+    shifted = []
+    for spec in plan:
+        event = parse_treatment(spec)
+        stop = None if event.stop_day is None else event.stop_day + offset_days
+        shifted.append(str(TreatmentEvent(event.name, event.start_day + offset_days, stop)))
+    return tuple(shifted)

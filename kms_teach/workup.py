@@ -34,7 +34,9 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from ._assets import assets_dir
-from .questions import _RAW_HTML, Problem, _line_for, _line_map, _message, _missing_field
+from ._content import RAW_HTML, line_for, line_map, missing_field, schema_message
+from .questions import Problem
+from .treatments import shift_plan
 
 __all__ = [
     "Workup",
@@ -270,20 +272,20 @@ def read_workup_file(path: str | Path) -> tuple[Workup | None, list[Problem]]:
     if shape:
         return file_problem(1, shape)
     try:
-        lines = _line_map(node)
+        lines = line_map(node)
     except (TypeError, RecursionError):  # unusual keys: fall back to line 1
         lines = {(): 1}
     problems: list[Problem] = []
 
     def add(where, message, fld=None):
         item, rest = _item_and_field(data, list(where))
-        problems.append(Problem(shown, _line_for(lines, where), item, fld or rest, message))
+        problems.append(Problem(shown, line_for(lines, where), item, fld or rest, message))
 
     for error in _schema_validator().iter_errors(data):
         where = list(error.absolute_path)
         item, rest = _item_and_field(data, where)
-        fld = rest if rest != "-" else (_missing_field(error) or "-")
-        problems.append(Problem(shown, _line_for(lines, where), item, fld, _schema_message(error)))
+        fld = rest if rest != "-" else (missing_field(error) or "-")
+        problems.append(Problem(shown, line_for(lines, where), item, fld, _schema_message(error)))
     _check_rules(data, path, add)
     problems = list(dict.fromkeys(problems))
     if problems:
@@ -311,10 +313,10 @@ def _shape_problem(data) -> str | None:
 
 def _schema_message(error) -> str:
     if error.validator == "additionalProperties":
-        return _message(error).replace("docs/question-format.md", "assets/workup.schema.json")
+        return schema_message(error).replace("docs/question-format.md", "assets/workup.schema.json")
     if error.validator == "uniqueItems":
         return "lists the same value twice"
-    return _message(error)
+    return schema_message(error)
 
 
 def _item_and_field(data, where: list) -> tuple[str, str]:
@@ -365,7 +367,7 @@ def _check_rules(data: dict, path: Path, add) -> None:
     from .treatments import UnknownTreatmentError, parse_treatment
 
     for where, text in _strings(data):
-        if _RAW_HTML.search(text):
+        if RAW_HTML.search(text):
             add(where, "raw HTML or a script link is not allowed; use Markdown")
     if isinstance(data.get("id"), str) and data["id"] != path.stem:
         add(["id"], f"must equal the file name {path.stem!r}, not {data['id']!r}")
@@ -578,17 +580,6 @@ def _simulate(case: str, plan: tuple[str, ...], days: float):
     return simulate(case, plan, days=days, every_hours=6)
 
 
-def _shift(spec: str, offset: float) -> str:
-    """Move a plan written from the decision (day 0) onto the case's own timeline."""
-    if offset == 0:
-        return spec
-    from .treatments import parse_treatment
-
-    event = parse_treatment(spec)
-    stop = None if event.stop_day is None else event.stop_day + offset
-    return str(type(event)(event.name, event.start_day + offset, stop))
-
-
 class WorkupSession:
     """One learner's path through a work-up.
 
@@ -681,7 +672,7 @@ class WorkupSession:
         self._expect("plan")
         choice = self._option(self.workup.plans, option_id, "plan")
         start, end = self.workup.day, self.end_day
-        plan = tuple(_shift(spec, start) for spec in choice.plan)
+        plan = shift_plan(choice.plan, start)
         result = _simulate(self.workup.case, plan, end)
         untreated = self.untreated
         feedback = Feedback(choice, choice.verdict == "best", choice.verdict, choice.feedback, choice.citations)

@@ -9,7 +9,7 @@ import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "kms_teach"
 VIEW_MODULES = {"matplotlib", "ipywidgets", "IPython"}
-MODEL_MODULES = ["_assets", "parameters", "treatments", "cases", "labs", "model", "cli", "reference",
+MODEL_MODULES = ["_assets", "_content", "workup", "parameters", "treatments", "cases", "labs", "model", "cli", "reference",
                  "questions", "progress", "check", "markup", "describe"]
 
 

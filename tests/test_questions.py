@@ -389,3 +389,17 @@ def test_check_reports_broken_case_and_parameter_files(tmp_path):
     lines = [str(p) for p in check_paths([tmp_path])]
     assert any(line.startswith(f"{cases / 'mine.yaml'}:11: mine activity: severity: must be a number") for line in lines), lines
     assert any(str(tmp_path / "parameters.yaml") in line for line in lines), lines
+
+
+@pytest.mark.parametrize(
+    "plan, offset, shifted",
+    [
+        (["sirolimus@0"], 0, ("sirolimus@0",)),
+        (["sirolimus@0-30", "platelet-transfusion@2"], 14, ("sirolimus@14-44", "platelet-transfusion@16")),
+        (["prednisolone"], 7, ("prednisolone@7",)),
+    ],
+)
+def test_a_plan_written_from_the_decision_day_moves_onto_the_case_timeline(plan, offset, shifted):
+    from kms_teach.treatments import shift_plan
+
+    assert shift_plan(plan, offset) == shifted

@@ -35,14 +35,8 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python"}
 
-QUIZ = """## Quiz
-
-Answer with the keyboard or the mouse: Tab moves between controls, the arrow keys
-choose an option and Enter presses *Check answer*. Each answer gets feedback on
-the option you chose, an explanation and its source; for treatment choices the
-quiz runs the model and shows what your choice does. *Retry with new order*
-deals the questions again, and *Save answers* keeps them in a file."""
-QUIZ_CODE = "from kms_teach.quiz import Quiz\n\nQuiz(lesson={lesson}, seed=0, title=\"Lesson {lesson} quiz\")"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from build_02_04 import QUIZ, QUIZ_CODE  # noqa: E402  (one text for every lesson's quiz)
 
 # Short citation as written in the text -> full citation. Sources come from the
 # reference pack (its Appendix B where possible; a few, such as Dallman and the
