@@ -65,6 +65,40 @@ def main(argv=None):
     starts = [d for _ in range(args.repeats) for d in range(0, 30)]
     report("04 treatment planner: start day (re-simulates)", timed_moves(planner.start_days["sirolimus"], starts))
 
+    # Quiz: a keypress on "Check answer" or "Next question" (ordinary items, then items whose
+    # feedback runs the model under the learner's choice and draws the course).
+    from kms_teach.quiz import Quiz
+
+    quiz = Quiz(seed=0)
+    checks, consequences, moves = [], [], []
+    for _ in range(args.repeats):
+        for position in range(len(quiz.questions)):
+            start = time.perf_counter()
+            quiz.go(position)
+            moves.append((time.perf_counter() - start) * 1000)
+            q = quiz.question
+            quiz.answer({"multiple_choice": len(q.options) - 1, "many_choice": [0],
+                         "numeric": "1", "ordering": list(range(len(q.options)))}[q.type])
+            start = time.perf_counter()
+            quiz.check()
+            elapsed = (time.perf_counter() - start) * 1000
+            planned = q.type == "multiple_choice" and q.options[-1].plan
+            (consequences if planned else checks).append(elapsed)
+        quiz.retry()
+    report("quiz: next question", moves)
+    report("quiz: check answer", checks)
+    report("quiz: check answer that runs the model and draws", consequences)
+
+    workup_moves = []
+    from kms_teach.workup_widget import CaseWorkup
+
+    for _ in range(args.repeats):
+        case = CaseWorkup("khe-workup")
+        start = time.perf_counter()
+        case.reset()
+        workup_moves.append((time.perf_counter() - start) * 1000)
+    report("05 branching case: start again", workup_moves)
+
     if args.notebooks:
         root = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
         total = 0.0

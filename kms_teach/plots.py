@@ -65,6 +65,7 @@ class FastFigure:
         self.canvas = FigureCanvasAgg(self.figure)
         self.dynamic: list = []
         self._background = None
+        self._backgrounds = {}  # backgrounds kept per time axis by figures that switch between several
 
     def animate(self, artist):
         """Register an artist that changes between frames."""
@@ -73,8 +74,9 @@ class FastFigure:
         return artist
 
     def invalidate(self) -> None:
-        """Forget the cached background (call after changing static artists)."""
+        """Forget the cached backgrounds (call after changing static artists)."""
         self._background = None
+        self._backgrounds = {}
 
     def render_png(self) -> bytes:
         """Draw the current frame and return it as PNG bytes."""
@@ -169,9 +171,13 @@ class CourseFigure(FastFigure):
             band.set_visible(True)
             self.dynamic.insert(0, band)  # under the lines
         if self._frame is None or self._frame[:3] != key[:3]:
+            if self._frame is not None and self._background is not None:
+                self._backgrounds[self._frame[:3]] = self._background
             for ax in self.axes.values():
                 ax.set_xlim(day[0], day[-1])
-            self.invalidate()
+            # The background holds only axes, ticks and titles, so one drawn for this time axis
+            # before can be reused (a full draw costs ~70 ms).
+            self._background = self._backgrounds.get(key[:3])
         self._frame = key
 
     def set_course(self, result, comparison=None) -> None:
