@@ -17,6 +17,7 @@ import itertools
 import json
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -24,7 +25,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import yaml
 
 from ._assets import assets_dir
-from ._content import RAW_HTML, line_for, line_map, missing_field, schema_message
+from ._content import RAW_HTML, line_for, line_map, missing_field, parse_yaml, schema_message
 
 __all__ = [
     "Problem",
@@ -186,9 +187,29 @@ class Bank:
 # --------------------------------------------------------------------------- loading
 
 
+def import_jsonschema():
+    """Import jsonschema without its optional IRI-format grammar.
+
+    jsonschema imports ``rfc3987_syntax`` when it is installed (Jupyter installs
+    it), which builds some 40 parsers: 2-4 s at every kernel start. Our schemas
+    use no ``format`` keywords, so the import is skipped while jsonschema loads.
+    """
+    if "jsonschema" in sys.modules:
+        return sys.modules["jsonschema"]
+    skip = "rfc3987_syntax" not in sys.modules
+    if skip:
+        sys.modules["rfc3987_syntax"] = None  # makes `import rfc3987_syntax` raise ImportError
+    try:
+        import jsonschema
+    finally:
+        if skip:
+            del sys.modules["rfc3987_syntax"]
+    return jsonschema
+
+
 @functools.lru_cache(maxsize=1)
 def _schema_validator():
-    import jsonschema
+    jsonschema = import_jsonschema()
 
     schema = json.loads((assets_dir() / "question.schema.json").read_text(encoding="utf-8"))
     return jsonschema.Draft202012Validator(schema)
@@ -207,8 +228,7 @@ def read_question_file(path: str | Path) -> tuple[list[Question], list[Problem]]
     except (OSError, UnicodeDecodeError) as exc:
         return [], [Problem(shown, 1, "(file)", "-", f"cannot be read ({exc.__class__.__name__})")]
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = parse_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -473,7 +493,7 @@ def _load_bank_cached(key) -> Bank:
         questions.extend(found)
         problems.extend(trouble)
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+            _node, data = parse_yaml(Path(path).read_text(encoding="utf-8"))
             if isinstance(data, dict) and isinstance(data.get("title"), str):
                 titles[str(data.get("topic"))] = data["title"]
         except (OSError, UnicodeDecodeError, yaml.YAMLError):

@@ -34,7 +34,7 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from ._assets import assets_dir
-from ._content import RAW_HTML, line_for, line_map, missing_field, schema_message
+from ._content import RAW_HTML, line_for, line_map, missing_field, parse_yaml, schema_message
 from .questions import Problem
 from .treatments import shift_plan
 
@@ -233,7 +233,9 @@ def check_workup_file(path: str | Path) -> list[Problem]:
 
 @functools.lru_cache(maxsize=1)
 def _schema_validator():
-    import jsonschema
+    from .questions import import_jsonschema
+
+    jsonschema = import_jsonschema()
 
     schema = json.loads((assets_dir() / "workup.schema.json").read_text(encoding="utf-8"))
     return jsonschema.Draft202012Validator(schema)
@@ -258,8 +260,7 @@ def read_workup_file(path: str | Path) -> tuple[Workup | None, list[Problem]]:
     except (OSError, UnicodeDecodeError) as exc:
         return file_problem(1, f"cannot be read ({exc.__class__.__name__})")
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = parse_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
