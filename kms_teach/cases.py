@@ -117,9 +117,15 @@ def load_case(name_or_path: str | Path) -> Case:
     return _load_builtin(text)
 
 
-@functools.lru_cache(maxsize=None)
 def _load_builtin(name: str) -> Case:
-    return _load(_cases_dir() / f"{name}.yaml")
+    path = _cases_dir() / f"{name}.yaml"
+    return _load_cached(str(path), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _load_cached(path: str, _mtime_ns: int) -> Case:
+    # keyed on the file's modification time, so an educator's edit shows up in a running kernel
+    return _load(Path(path))
 
 
 def _number(mapping, key, path, item, *, low=-math.inf, high=math.inf, default=...):

@@ -3,6 +3,9 @@
 A stable contract used by lessons' readers, educators and tests:
 
 - ``kms-teach cases`` / ``kms-teach treatments``: names with one-line descriptions.
+- ``kms-teach export gift|jupyterquiz|html [--topic T]... [--id ID]... [--difficulty D]...
+  [--lesson N] [--n N --seed S] [--bank DIR] [--output FILE] [--answer-key]``
+- ``kms-teach quiz [the same selection] (--list | --output QUIZ.ipynb)``
 - ``kms-teach check [PATH]...``: one line per problem in content files,
   ``file:line: item: field: message``; exit 1 if any, 0 when clean.
 - ``kms-teach simulate CASE [--days N] [--treat NAME[@DAY]]... [--every HOURS] [--format csv|json]``
@@ -103,6 +106,27 @@ def build_parser() -> argparse.ArgumentParser:
     coh.add_argument("--days", type=_positive_number(), default=None, help="length in days (default: the criterion's day, at least 28)")
     coh.add_argument("--every", type=_positive_number(), default=24.0, metavar="HOURS", help="hours between samples (default 24)")
     coh.add_argument("--format", choices=("text", "csv", "json"), default="text", help="output format (default text)")
+    def selection(command):
+        command.add_argument("--topic", action="append", default=[], metavar="T", help="a topic; repeatable")
+        command.add_argument("--id", action="append", default=[], metavar="ID", dest="ids", help="an item id; repeatable")
+        command.add_argument("--difficulty", action="append", default=[], choices=("easy", "medium", "hard"),
+                             help="repeatable")
+        command.add_argument("--lesson", type=int, choices=range(5), metavar="N", help="items tagged for lesson N (0-4)")
+        command.add_argument("--n", type=_count, default=None, help="draw this many of the matching items")
+        command.add_argument("--seed", type=_seed, default=0, help="random seed for --n (default 0)")
+        command.add_argument("--bank", default=None, metavar="DIR",
+                             help="folder of question files (default: the installed bank)")
+        command.add_argument("--output", "-o", default=None, metavar="FILE", help="write here instead of stdout")
+
+    exp = sub.add_parser("export", help="export quiz items: Moodle GIFT, jupyterquiz JSON or an HTML handout")
+    exp.add_argument("format", choices=("gift", "jupyterquiz", "html"))
+    selection(exp)
+    exp.add_argument("--answer-key", action="store_true", help="html only: write the answer key, not the handout")
+
+    qz = sub.add_parser("quiz", help="build a quiz from the bank: list its items or write a notebook that runs it")
+    selection(qz)
+    qz.add_argument("--list", action="store_true", help="print the selected item ids, topics and difficulties")
+
     chk = sub.add_parser("check", help="validate question, case and parameter files (exit 1 on any problem)")
     chk.add_argument("paths", nargs="*", metavar="PATH",
                      help="files or folders to check (default: the installed assets folder)")
@@ -119,7 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command == "check":
             return _check(args)
-        handler = {"cases": _cases, "treatments": _treatments, "simulate": _simulate, "cohort": _cohort}[args.command]
+        handler = {"cases": _cases, "treatments": _treatments, "simulate": _simulate, "cohort": _cohort,
+                   "export": _export, "quiz": _quiz}[args.command]
         text = handler(args)
     except (UsageError, ValueError, AssetError, OSError) as exc:
         print(f"kms-teach: error: {_one_line(exc)}", file=sys.stderr)
@@ -130,6 +155,71 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. piped into `head`
         sys.stderr.close()
     return EXIT_OK
+
+
+def _selected(args):
+    from .export import select_questions
+    from .questions import load_bank
+
+    if args.bank is not None and not __import__("pathlib").Path(args.bank).is_dir():
+        raise ValueError(f"--bank {args.bank!r} is not a folder of question files")
+    bank = load_bank(args.bank)
+    for problem in bank.problems:
+        print(f"kms-teach: warning: left out: {problem}", file=sys.stderr)
+    return select_questions(bank, topics=args.topic, ids=args.ids, difficulty=args.difficulty,
+                            lesson=args.lesson, n=args.n, seed=args.seed)
+
+
+def _write(text: str, output) -> str:
+    """Write to ``output`` (a file) and return a one-line receipt, or return the text for stdout."""
+    if output is None:
+        return text
+    from pathlib import Path
+
+    Path(output).write_text(text, encoding="utf-8")
+    return f"wrote {output}\n"
+
+
+def _export(args) -> str:
+    from .export import not_exportable, to_gift, to_html_handout, to_jupyterquiz
+
+    if args.answer_key and args.format != "html":
+        raise ValueError("--answer-key applies to the html format only")
+    questions = _selected(args)
+    skipped = not_exportable(questions, args.format)
+    if skipped:
+        print(f"kms-teach: note: {len(skipped)} ordering item(s) have no {args.format} form and are left out: "
+              + ", ".join(skipped), file=sys.stderr)
+    if len(skipped) == len(questions):
+        raise ValueError(f"none of the selected items can be written as {args.format}")
+    if args.format == "gift":
+        text = to_gift(questions)
+    elif args.format == "jupyterquiz":
+        text = to_jupyterquiz(questions)
+    else:
+        text = to_html_handout(questions, answer_key=args.answer_key, seed=args.seed)
+    return _write(text, args.output)
+
+
+def _quiz(args) -> str:
+    questions = _selected(args)
+    if args.list or args.output is None:
+        width = max(len(q.id) for q in questions)
+        return "".join(f"{q.id:<{width}}  {q.topic:<18}  {q.difficulty}\n" for q in questions)
+    if not args.output.endswith(".ipynb"):
+        raise ValueError(f"--output must name a notebook ending in .ipynb, not {args.output!r}")
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    ids = ", ".join(repr(q.id) for q in questions)
+    bank = "" if args.bank is None else "\nfrom kms_teach import load_bank\n"
+    call = f"Quiz(ids=[{ids}], seed={args.seed}" + ("" if args.bank is None else f", bank=load_bank({args.bank!r})") + ")"
+    nb = new_notebook(cells=[
+        new_markdown_cell(f"# Quiz: {len(questions)} question(s)\n\n> **{NOTICE}**\n\nRun the cell below "
+                          "(Shift+Enter). Tab moves between controls; arrow keys choose; Enter checks."),
+        new_code_cell(f"from kms_teach.quiz import Quiz{bank}\n{call}"),
+    ], metadata={"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}})
+    return _write(nbformat.writes(nb), args.output)
 
 
 def _check(args) -> int:

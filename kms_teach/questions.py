@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 QUESTION_TYPES = ("multiple_choice", "many_choice", "numeric", "ordering")
+DIFFICULTIES = ("easy", "medium", "hard")
 _LABS = ("platelets", "fibrinogen", "d_dimer", "hemoglobin", "pt", "aptt")
 _TEXT_FIELDS = ("question", "explanation", "objective", "feedback_correct", "feedback_default")
 
@@ -171,16 +172,50 @@ class Bank:
         return tuple(dict.fromkeys(q.topic for q in self.questions))
 
     def select(self, *, topics: Iterable[str] | None = None, lesson: int | None = None,
-               ids: Iterable[str] | None = None) -> list[Question]:
-        """Items matching every filter given, in bank order."""
-        wanted_topics = None if topics is None else set(topics)
-        wanted_ids = None if ids is None else list(ids)
-        if wanted_ids is not None:
-            return [self[i] for i in wanted_ids]
+               ids: Iterable[str] | None = None, difficulty: Iterable[str] | str | None = None) -> list[Question]:
+        """Items matching every filter given.
+
+        Parameters
+        ----------
+        topics : iterable of str, optional
+            Topic names (file names in ``assets/questions``).
+        lesson : int, optional
+            Items tagged for this lesson (0-4).
+        ids : iterable of str, optional
+            Exactly these items, in this order (other filters still apply).
+        difficulty : str or iterable of str, optional
+            ``easy``, ``medium`` and/or ``hard``.
+
+        Raises
+        ------
+        ValueError
+            For an unknown id, topic or difficulty; the message lists the valid ones.
+        """
+        wanted_topics = None if topics is None else list(topics)
+        if wanted_topics is not None:
+            unknown = [t for t in wanted_topics if t not in self.topics]
+            if unknown:
+                raise ValueError(f"unknown topic {unknown[0]!r}; topics in the bank: {', '.join(self.topics)}")
+        levels = None if difficulty is None else ([difficulty] if isinstance(difficulty, str) else list(difficulty))
+        if levels is not None:
+            bad = [d for d in levels if d not in DIFFICULTIES]
+            if bad:
+                raise ValueError(f"unknown difficulty {bad[0]!r}; valid: {', '.join(DIFFICULTIES)}")
+        if ids is not None:
+            pool = []
+            for question_id in ids:
+                try:
+                    pool.append(self[question_id])
+                except KeyError:
+                    raise ValueError(f"no question with id {question_id!r} in the bank "
+                                     "(see `kms-teach quiz --list`)") from None
+        else:
+            pool = list(self.questions)
         return [
-            q for q in self.questions
+            q for q in pool
             if (wanted_topics is None or q.topic in wanted_topics)
             and (lesson is None or lesson in q.lessons)
+            and (levels is None or q.difficulty in levels)
         ]
 
 

@@ -46,6 +46,8 @@ class Quiz(_Explorer):
         Use the items of these topics (e.g. ``["treatment"]``).
     ids : sequence of str, optional
         Use exactly these items, in this order before shuffling.
+    difficulty : str or sequence of str, optional
+        Keep only items of these difficulties (``easy``, ``medium``, ``hard``).
     n : int, optional
         Draw this many items (default: all selected).
     seed : int
@@ -61,13 +63,14 @@ class Quiz(_Explorer):
     """
 
     def __init__(self, *, lesson: int | None = None, topics: Iterable[str] | None = None,
-                 ids: Sequence[str] | None = None, n: int | None = None, seed: int = 0,
+                 ids: Sequence[str] | None = None, difficulty: str | Sequence[str] | None = None,
+                 n: int | None = None, seed: int = 0,
                  shuffle: bool = True, title: str = "Quiz", progress_file: str = "kms-teach-answers.json",
                  bank: Bank | None = None):
         self.bank = bank if bank is not None else load_bank()
-        pool = self.bank.select(topics=topics, lesson=lesson, ids=ids)
+        pool = self.bank.select(topics=topics, lesson=lesson, ids=ids, difficulty=difficulty)
         if not pool:
-            raise ValueError("no questions match; topics in the bank: " + ", ".join(self.bank.topics))
+            raise ValueError("no questions match these filters; topics in the bank: " + ", ".join(self.bank.topics))
         self._pool = pool
         self._n = len(pool) if n is None else max(1, min(int(n), len(pool)))
         self.seed = int(seed)

@@ -1,0 +1,259 @@
+"""Export quiz items for other tools: Moodle GIFT, jupyterquiz JSON and a printable HTML handout.
+
+Case-based items carry the model's lab panel as text in the stem, computed at
+export time, so an exported item shows what the quiz shows. Ordering items
+have no GIFT or jupyterquiz form and are left out of those two formats; the
+caller is told which. The HTML handout and its answer key are static: no
+script, no external files, safe to print or put on a learning platform.
+Pure Python: no plotting and no widgets.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import random
+from typing import Iterable, Sequence
+
+from . import NOTICE
+from .markup import to_html
+from .questions import Bank, Question, case_panel, expected_value
+
+__all__ = ["select_questions", "to_gift", "to_jupyterquiz", "to_html_handout", "FORMATS", "not_exportable"]
+
+FORMATS = ("gift", "jupyterquiz", "html")
+_LETTERS = "ABCDEFGH"
+
+
+def select_questions(bank: Bank, *, topics: Iterable[str] | None = None, ids: Sequence[str] | None = None,
+                     difficulty: Iterable[str] | None = None, lesson: int | None = None,
+                     n: int | None = None, seed: int = 0) -> list[Question]:
+    """Items matching every filter, in bank order; ``n`` draws that many with ``seed``.
+
+    Raises
+    ------
+    ValueError
+        When a filter names something the bank does not hold, or nothing matches.
+    """
+    chosen = bank.select(topics=topics or None, ids=ids or None, difficulty=difficulty or None, lesson=lesson)
+    if not chosen:
+        raise ValueError("no questions match these filters; topics in the bank: " + ", ".join(bank.topics))
+    if n is not None and n < len(chosen):
+        keep = set(q.id for q in random.Random(seed).sample(chosen, n))
+        chosen = [q for q in chosen if q.id in keep]
+    return chosen
+
+
+def not_exportable(questions: Iterable[Question], fmt: str) -> list[str]:
+    """Ids of items that ``fmt`` cannot represent (ordering items in GIFT and jupyterquiz)."""
+    if fmt == "html":
+        return []
+    return [q.id for q in questions if q.type == "ordering"]
+
+
+def _panel_text(q: Question) -> str:
+    if q.case is None:
+        return ""
+    return f"Laboratory results (simulated, day {q.case.day:g}):\n\n" + str(case_panel(q))
+
+
+def _sources(q: Question) -> str:
+    return "Sources: " + "; ".join(q.citations)
+
+
+# --------------------------------------------------------------------------- GIFT
+
+
+def _gift_escape(text: str) -> str:
+    """Escape GIFT's control characters and keep an item on consecutive lines."""
+    for ch in "\\~=#{}:":
+        text = text.replace(ch, "\\" + ch)
+    return text.strip().replace("\r", "").replace("\n", "\\n")
+
+
+def _gift_weight(value: float) -> str:
+    return f"{value:.5f}".rstrip("0").rstrip(".")
+
+
+def to_gift(questions: Iterable[Question]) -> str:
+    """Moodle GIFT text for the items (ordering items are skipped: see :func:`not_exportable`).
+
+    Multiple-select weights follow the quiz's own rule: each right option is
+    worth 100/k percent and each wrong one takes the same away.
+    """
+    blocks = [f"// kms-teach question export. {NOTICE}", ""]
+    for q in questions:
+        if q.type == "ordering":
+            continue
+        stem = q.question
+        panel = _panel_text(q)
+        if panel:
+            stem = panel.replace("\n", "\n    ") + "\n\n" + stem  # indented: Markdown code block
+        lines = [f"// {q.id} | {q.topic} | {q.difficulty} | {q.objective}",
+                 f"::{_gift_escape(q.id)}::[markdown]{_gift_escape(stem)}{{"]
+        if q.type == "multiple_choice":
+            for option in q.options:
+                mark = "=" if option.correct else "~"
+                lines.append(f"\t{mark}{_gift_escape(option.text)}#{_gift_escape(option.feedback)}")
+        elif q.type == "many_choice":
+            share = 100.0 / len(q.correct_indices)
+            for option in q.options:
+                weight = _gift_weight(share if option.correct else -share)
+                lines.append(f"\t~%{weight}%{_gift_escape(option.text)}#{_gift_escape(option.feedback)}")
+        elif q.type == "numeric":
+            value = expected_value(q)
+            lines[-1] = lines[-1][:-1] + "{#"
+            lines.append(f"\t={value:.6g}:{q.tolerance:g}#{_gift_escape(q.feedback_correct)}")
+            for low, high, text in q.range_feedback:
+                lines.append(f"\t=%0%{low:g}..{high:g}#{_gift_escape(text)}")
+        lines.append(f"\t####{_gift_escape(q.explanation + chr(10) + chr(10) + _sources(q))}")
+        lines.append("}")
+        blocks.extend(lines + [""])
+    return "\n".join(blocks)
+
+
+# --------------------------------------------------------------------------- jupyterquiz
+
+
+def to_jupyterquiz(questions: Iterable[Question]) -> str:
+    """jupyterquiz JSON (a list of questions) for Jupyter Book and static sites.
+
+    Explanations and sources are appended to the feedback of every answer,
+    because jupyterquiz shows feedback only. Ordering items are skipped.
+    """
+    out = []
+    for q in questions:
+        if q.type == "ordering":
+            continue
+        tail = f"\n\n{q.explanation}\n\n{_sources(q)}"
+        stem = q.question
+        panel = _panel_text(q)
+        item = {"question": stem, "type": q.type}
+        if panel:
+            item["code"] = panel  # jupyterquiz shows `code` as a preformatted block under the question
+        if q.type in ("multiple_choice", "many_choice"):
+            item["answers"] = [{"answer": o.text, "correct": o.correct, "feedback": o.feedback + tail}
+                               for o in q.options]
+        else:
+            value = expected_value(q)
+            answers = [{"type": "range", "range": [value - q.tolerance, value + q.tolerance], "correct": True,
+                        "feedback": q.feedback_correct + tail}]
+            answers += [{"type": "range", "range": [low, high], "correct": False, "feedback": text + tail}
+                        for low, high, text in q.range_feedback]
+            answers.append({"type": "default", "feedback": q.feedback_default + tail})
+            item["answers"] = answers
+            item["precision"] = 3
+        out.append(item)
+    return json.dumps(out, indent=1, ensure_ascii=False) + "\n"
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+_STYLE = """
+body { font-family: Georgia, 'Times New Roman', serif; max-width: 48em; margin: 2em auto; line-height: 1.45;
+       color: #111; padding: 0 1em; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.1em; margin-top: 1.8em; }
+.notice { border: 2px solid #111; padding: 0.5em 0.8em; font-weight: bold; }
+.item { page-break-inside: avoid; border-top: 1px solid #999; padding-top: 0.6em; }
+.meta { font-size: 0.85em; color: #444; }
+pre { font-size: 0.85em; background: #f4f4f4; padding: 0.5em; overflow-x: auto; }
+ol.options { list-style-type: upper-alpha; }
+.blank { display: inline-block; min-width: 8em; border-bottom: 1px solid #111; }
+@media print { body { margin: 0; } a { color: #111; } }
+"""
+
+
+def _text(value: str) -> str:
+    """Escape text content (quotes need no escaping outside attributes)."""
+    return html.escape(value, quote=False)
+
+
+def _page(title: str, body: list[str]) -> str:
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title>",
+        f"<style>{_STYLE}</style>",
+        "</head>",
+        "<body>",
+        "<main>",
+        f"<h1>{html.escape(title)}</h1>",
+        f'<p class="notice">{html.escape(NOTICE)}</p>',
+        *body,
+        "</main>",
+        "</body>",
+        "</html>",
+        "",
+    ])
+
+
+def _ordering_shown(q: Question, seed: int) -> list[int]:
+    order = list(range(len(q.options)))
+    random.Random(f"{seed}:{q.id}").shuffle(order)
+    if order == sorted(order):
+        order[0], order[1] = order[1], order[0]
+    return order
+
+
+def to_html_handout(questions: Sequence[Question], *, answer_key: bool = False, seed: int = 0,
+                    title: str = "Kasabach-Merritt syndrome: questions") -> str:
+    """A printable handout (``answer_key=False``) or its separate answer key.
+
+    Items are numbered the same way in both, so a lecturer can hand out one and
+    keep the other. Neither contains script or loads anything from the web.
+    """
+    body = []
+    if answer_key:
+        title = f"{title}: answer key"
+    else:
+        body.append("<p>Choose the single best answer unless the question says otherwise. "
+                    "For ordering questions, write the letters in order.</p>")
+    for number, q in enumerate(questions, start=1):
+        parts = [f'<section class="item" id="{html.escape(q.id)}">',
+                 f"<h2>Question {number}</h2>",
+                 f'<p class="meta">{html.escape(q.topic.replace("_", " "))}, {html.escape(q.difficulty)} '
+                 f"&middot; {html.escape(q.id)}</p>"]
+        if not answer_key:
+            panel = _panel_text(q)
+            if panel:
+                parts.append(f"<pre>{_text(panel)}</pre>")
+            parts.append(to_html(q.question))
+            parts.extend(_html_answers(q, seed))
+        else:
+            parts.extend(_html_key(q, seed))
+        parts.append("</section>")
+        body.extend(parts)
+    return _page(title, body)
+
+
+def _html_answers(q: Question, seed: int) -> list[str]:
+    if q.type == "numeric":
+        return [f'<p>Answer: <span class="blank"></span> {html.escape(q.unit)}</p>']
+    if q.type == "ordering":
+        order = _ordering_shown(q, seed)
+        items = "".join(f"<li>{to_html(q.options[i].text)}</li>" for i in order)
+        return ["<p><em>Put these steps in order.</em></p>", f'<ol class="options">{items}</ol>',
+                '<p>Order: <span class="blank"></span></p>']
+    lead = "<p><em>Choose every option that applies.</em></p>" if q.type == "many_choice" else ""
+    items = "".join(f"<li>{to_html(o.text)}</li>" for o in q.options)
+    return [lead, f'<ol class="options">{items}</ol>']
+
+
+def _html_key(q: Question, seed: int) -> list[str]:
+    if q.type == "numeric":
+        answer = f"{expected_value(q):.3g} {q.unit} (accepted within ±{q.tolerance:g})"
+    elif q.type == "ordering":
+        shown = _ordering_shown(q, seed)
+        answer = ", ".join(_LETTERS[shown.index(i)] for i in range(len(q.options)))
+    else:
+        answer = ", ".join(f"{_LETTERS[i]} ({q.options[i].text})" for i in q.correct_indices)
+    out = [f"<p><strong>Answer:</strong> {_text(answer)}</p>", to_html(q.explanation)]
+    if q.type in ("multiple_choice", "many_choice"):
+        notes = "".join(f"<li><strong>{_LETTERS[i]}.</strong> {to_html(o.feedback)}</li>"
+                        for i, o in enumerate(q.options))
+        out.append(f"<ul>{notes}</ul>")
+    out.append(f'<p class="meta">{_text(_sources(q))}</p>')
+    return out
