@@ -155,4 +155,24 @@ def check_paths(paths: Iterable[str | Path]) -> list[Problem]:
             problems.extend(_check_other(path, kind))
     where = sorted(question_dirs)[0] if len(question_dirs) == 1 else "question bank"
     problems.extend(lint_bank(questions, where=where))
+    problems.extend(_check_citations(questions, [p for p, kind in files if kind == "references"]))
+    return problems
+
+
+def _check_citations(questions, reference_files) -> list[Problem]:
+    """Every citation must name a source in references.yaml (the one checked, else the installed one)."""
+    from ._assets import assets_dir
+
+    path = reference_files[0] if reference_files else assets_dir() / "references.yaml"
+    try:
+        entries = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []  # reported by _check_references when it was asked for
+    matches = [e["match"] for e in entries or [] if isinstance(e, dict) and isinstance(e.get("match"), str)]
+    problems = []
+    for q in questions:
+        for i, citation in enumerate(q.citations):
+            if not any(m in citation for m in matches):
+                problems.append(Problem(q.path, q.line, q.id, f"citations.{i}",
+                                        f"{citation[:60]!r} names no source in {path}; add the source there first"))
     return problems

@@ -193,3 +193,22 @@ def test_check_prints_one_line_per_problem_and_exits_one(capsys, tmp_path):
 def test_check_names_a_missing_path(capsys, tmp_path):
     code, out, _ = run(capsys, "check", str(tmp_path / "nope.yaml"))
     assert code == 1 and "no such file or folder" in out
+
+
+def test_check_refuses_a_citation_of_an_unlisted_source(capsys, tmp_path):
+    bad = tmp_path / "questions" / "demo.yaml"
+    bad.parent.mkdir()
+    bad.write_text(
+        "topic: demo\ntitle: Demo\nquestions:\n"
+        "  - id: demo-one\n    objective: o\n    difficulty: easy\n    type: multiple_choice\n"
+        "    question: Which drug is first line?\n"
+        "    answers:\n"
+        "      - {answer: Sirolimus, correct: true, feedback: f}\n"
+        "      - {answer: Propranolol, feedback: f}\n"
+        "      - {answer: Interferon, feedback: f}\n"
+        "    explanation: e\n    citations: [Ji Y et al. Blood 2022, A blog post I liked]\n"
+    )
+    code, out, _ = run(capsys, "check", str(tmp_path))
+    assert code == 1
+    assert out.splitlines() == [f"{bad}:4: demo-one: citations.1: 'A blog post I liked' names no source in "
+                                f"{out.split(' names no source in ')[1].split(';')[0]}; add the source there first"]
