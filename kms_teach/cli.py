@@ -127,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     selection(qz)
     qz.add_argument("--list", action="store_true", help="print the selected item ids, topics and difficulties")
 
+    vo = sub.add_parser("voila", help="serve the lessons with Voila (code hidden), offline, on this computer")
+    vo.add_argument("path", nargs="?", default="notebooks", help="a lesson notebook or the notebooks folder")
+    vo.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (default 8866)")
+    vo.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
+    vo.add_argument("--print-command", action="store_true", help="print the Voila command and exit")
+
     chk = sub.add_parser("check", help="validate question, case and parameter files (exit 1 on any problem)")
     chk.add_argument("paths", nargs="*", metavar="PATH",
                      help="files or folders to check (default: the installed assets folder)")
@@ -143,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command == "check":
             return _check(args)
+        if args.command == "voila":
+            return _voila(args)
         handler = {"cases": _cases, "treatments": _treatments, "simulate": _simulate, "cohort": _cohort,
                    "export": _export, "quiz": _quiz}[args.command]
         text = handler(args)
@@ -220,6 +228,50 @@ def _quiz(args) -> str:
         new_code_cell(f"from kms_teach.quiz import Quiz{bank}\n{call}"),
     ], metadata={"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}})
     return _write(nbformat.writes(nb), args.output)
+
+
+def voila_template_root():
+    """The ``share/jupyter`` folder holding the project's ``kms`` Voila template.
+
+    A regular install puts it under ``sys.prefix``; an editable install (the
+    README's) leaves it in the repository, which setuptools' editable mode does
+    not copy. Returns None when neither has it.
+    """
+    from pathlib import Path
+
+    candidates = [Path(__file__).resolve().parents[1] / "share" / "jupyter", Path(sys.prefix) / "share" / "jupyter"]
+    for root in candidates:
+        if (root / "voila" / "templates" / "kms" / "conf.json").is_file():
+            return root
+    return None
+
+
+#: Kernel culling: without it every page load leaves a kernel (~110 MB) running.
+VOILA_FLAGS = ("--Voila.ip=127.0.0.1", "--MappingKernelManager.cull_interval=10",
+               "--MappingKernelManager.cull_idle_timeout=300",
+               "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension")
+
+
+def _voila(args) -> int:
+    import os
+
+    root = voila_template_root()
+    if root is None:
+        raise ValueError("the kms Voila template is missing; reinstall with `python -m pip install -e .`")
+    argv = [sys.executable, "-m", "voila", args.path, f"--port={args.port}", "--template=kms", *VOILA_FLAGS]
+    if args.no_browser:
+        argv.append("--no-browser")
+    env = dict(os.environ)
+    env["JUPYTER_PATH"] = os.pathsep.join([str(root), *filter(None, [env.get("JUPYTER_PATH")])])
+    if args.print_command:
+        print(f"JUPYTER_PATH={env['JUPYTER_PATH']} " + " ".join(argv[1:]))
+        return EXIT_OK
+    import subprocess
+
+    try:
+        return subprocess.call(argv, env=env)
+    except KeyboardInterrupt:
+        return EXIT_OK
 
 
 def _check(args) -> int:

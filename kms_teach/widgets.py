@@ -11,9 +11,12 @@ Python by setting its controls' ``value`` (that is how the tests use it).
 
 from __future__ import annotations
 
+import asyncio
 import html
 
+import anywidget
 import ipywidgets as w
+import traitlets
 
 from .cases import case_names, load_case
 from .describe import describe_course, describe_panel
@@ -23,6 +26,8 @@ from .plots import CourseFigure, TrappingFigure, png_img_tag  # noqa: F401 (png_
 from .treatments import load_treatments
 
 __all__ = [
+    "Slider",
+    "IntSlider",
     "PlateletTrappingExplorer",
     "LabPanelExplorer",
     "TreatmentPlanner",
@@ -31,10 +36,95 @@ __all__ = [
 ]
 
 _STYLE = {"description_width": "initial"}
-_WIDE = w.Layout(width="520px")
 
 
-def parameter_slider(name: str, **overrides) -> w.FloatSlider:
+_SLIDER_ESM = """
+function render({ model, el }) {
+  // A native range input inside its <label>: screen readers announce the label with the value,
+  // and the arrow keys, Page Up/Down, Home and End work without any extra code.
+  const label = document.createElement("label");
+  label.className = "kms-slider";
+  const text = document.createElement("span");
+  text.className = "kms-slider-label";
+  const input = document.createElement("input");
+  input.type = "range";
+  const readout = document.createElement("output");
+  readout.className = "kms-slider-readout";
+  label.append(text, input, readout);
+  el.append(label);
+  const show = (value) => {
+    const decimals = model.get("readout_decimals");
+    readout.textContent = Number(value).toFixed(decimals);
+  };
+  const sync = () => {
+    text.textContent = model.get("description");
+    input.min = model.get("min");
+    input.max = model.get("max");
+    input.step = model.get("step");
+    input.value = model.get("value");
+    input.disabled = model.get("disabled");
+    show(model.get("value"));
+  };
+  input.addEventListener("input", () => {
+    show(input.value);
+    model.set("value", Number(input.value));
+    model.save_changes();
+  });
+  for (const name of ["value", "min", "max", "step", "description", "readout_decimals", "disabled"]) {
+    model.on(`change:${name}`, sync);
+  }
+  sync();
+}
+export default { render };
+"""
+
+_SLIDER_CSS = """
+.kms-slider { display: flex; flex-wrap: wrap; align-items: center; gap: 0.4em 0.8em; max-width: 820px;
+              font-size: var(--jp-widgets-font-size, 13px); margin: 2px 0; }
+.kms-slider-label { flex: 0 1 auto; }
+.kms-slider input[type=range] { flex: 1 1 260px; min-width: 200px; }
+.kms-slider input[type=range]:focus-visible { outline: 2px solid #0072B2; outline-offset: 2px; }
+.kms-slider-readout { min-width: 3.5em; font-variant-numeric: tabular-nums; }
+"""
+
+
+class Slider(anywidget.AnyWidget):
+    """A labelled slider built on the browser's own range input.
+
+    ipywidgets' slider handle has no accessible name (its label is not tied
+    to it), which fails WCAG's "input has a name" rule; this one is a native
+    ``<input type="range">`` inside its ``<label>``, so screen readers read
+    the label and value and the keyboard works as everywhere else. Same
+    ``value``, ``min``, ``max``, ``step`` and ``description`` as an ipywidgets
+    slider; ``value`` changes while the thumb moves.
+    """
+
+    _esm = _SLIDER_ESM
+    _css = _SLIDER_CSS
+    value = traitlets.Float(0.0).tag(sync=True)
+    min = traitlets.Float(0.0).tag(sync=True)
+    max = traitlets.Float(100.0).tag(sync=True)
+    step = traitlets.Float(0.1).tag(sync=True)
+    description = traitlets.Unicode("").tag(sync=True)
+    readout_decimals = traitlets.Int(2).tag(sync=True)
+    disabled = traitlets.Bool(False).tag(sync=True)
+
+    @traitlets.validate("value")
+    def _clip(self, proposal):
+        return min(max(proposal["value"], self.min), self.max)
+
+
+class IntSlider(Slider):
+    """A :class:`Slider` of whole numbers (days, counts)."""
+
+    value = traitlets.Int(0).tag(sync=True)
+    min = traitlets.Int(0).tag(sync=True)
+    max = traitlets.Int(100).tag(sync=True)
+    step = traitlets.Int(1).tag(sync=True)
+    readout_decimals = traitlets.Int(0).tag(sync=True)
+
+
+def parameter_slider(name: str, **overrides) -> Slider:
     """A slider for one model parameter, built from the parameter table.
 
     The description carries the plain label and unit; min, max and the
@@ -44,12 +134,11 @@ def parameter_slider(name: str, **overrides) -> w.FloatSlider:
     p = load_parameters()[name]
     span = p.high - p.low
     options = dict(
-        value=p.value, min=p.low, max=p.high, step=round(span / 100, 6) or 0.01,
-        description=f"{p.label} ({p.unit})", style=_STYLE, layout=_WIDE, continuous_update=True,
-        readout_format=".2f",
+        min=p.low, max=p.high, value=p.value, step=round(span / 100, 6) or 0.01,
+        description=f"{p.label} ({p.unit})", readout_decimals=2,
     )
     options.update(overrides)
-    return w.FloatSlider(**options)
+    return Slider(**options)
 
 
 def _text_block(text: str) -> str:
@@ -107,15 +196,16 @@ class PlateletTrappingExplorer(_Explorer):
         self.case = load_case(case)
         self.days = int(days)
         self.figure = TrappingFigure()
-        self.day = w.IntSlider(value=0, min=0, max=self.days, description="Day since birth" if self.case.age_days == 0 else "Day",
-                               style=_STYLE, layout=_WIDE, continuous_update=True)
-        self.play = w.Play(value=0, min=0, max=self.days, step=1, interval=400, description="Play the course")
-        w.jslink((self.play, "value"), (self.day, "value"))
+        self.day = IntSlider(min=0, max=self.days, value=0,
+                             description="Day since birth" if self.case.age_days == 0 else "Day")
+        # Played from the kernel: ipywidgets' Play control draws icon-only buttons with no name.
+        self.play = w.ToggleButton(value=False, description="Play the course", icon="play",
+                                   tooltip="Advance one day every 0.4 seconds; press again to pause")
+        self.play.observe(self._on_play, names="value")
         self.step = w.Button(description="Next day", tooltip="Advance one day", icon="")
         self.step.on_click(self._next_day)
-        self.activity = w.FloatSlider(value=self.case.activity.severity, min=0.0, max=2.0, step=0.05,
-                                      description="Tumour activity at full growth (1 = typical KMS)",
-                                      style=_STYLE, layout=_WIDE, readout_format=".2f")
+        self.activity = Slider(min=0.0, max=2.0, step=0.05, value=self.case.activity.severity,
+                               description="Tumour activity at full growth (1 = typical KMS)")
         self.trapping = parameter_slider("platelet_trapping")
         self.image = w.HTML()
         self.summary = w.HTML()
@@ -140,6 +230,28 @@ class PlateletTrappingExplorer(_Explorer):
 
     def _next_day(self, _button=None):
         self.day.value = min(self.day.max, self.day.value + 1)
+
+    PLAY_INTERVAL = 0.4  # seconds per day while playing
+
+    def _on_play(self, change):
+        if not change["new"]:
+            return
+        if self.day.value >= self.day.max:
+            self.day.value = 0
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (a plain script): nothing can run in the background
+            self.play.value = False
+            return
+        self._player = loop.create_task(self.play_course())
+
+    async def play_course(self) -> None:
+        """Advance one day every :attr:`PLAY_INTERVAL` seconds until the end or a pause."""
+        while self.play.value and self.day.value < self.day.max:
+            await asyncio.sleep(self.PLAY_INTERVAL)
+            if self.play.value:
+                self._next_day()
+        self.play.value = False
 
     def _simulate(self):
         self.result = simulate(self.case, days=self.days, every_hours=6,
@@ -173,7 +285,7 @@ class LabPanelExplorer(_Explorer):
         self.days = int(days)
         self.figure = CourseFigure(self.LABS, columns=3, width_px=900, main_label="course")
         self.case = w.Dropdown(options=case_names(), value=case, description="Case", style=_STYLE)
-        self.day = w.IntSlider(value=0, min=0, max=self.days, description="Day", style=_STYLE, layout=_WIDE)
+        self.day = IntSlider(min=0, max=self.days, value=0, description="Day")
         self.units = w.ToggleButtons(options=[("SI units", "SI"), ("Conventional units", "conventional")],
                                      value="SI", description="Report units", style=_STYLE)
         self.narrative = w.HTML()
@@ -233,7 +345,7 @@ class TreatmentPlanner(_Explorer):
             start.observe(self._on_plan_change, names="value")
             self.choices[name], self.start_days[name] = box, start
             rows.append(w.HBox([box, start]))
-        self.day = w.IntSlider(value=28, min=0, max=self.days, description="Day", style=_STYLE, layout=_WIDE)
+        self.day = IntSlider(min=0, max=self.days, value=28, description="Day")
         self.day.observe(self._on_view_change, names="value")
         self.image = w.HTML()
         self.summary = w.HTML()

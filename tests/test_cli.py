@@ -212,3 +212,15 @@ def test_check_refuses_a_citation_of_an_unlisted_source(capsys, tmp_path):
     assert code == 1
     assert out.splitlines() == [f"{bad}:4: demo-one: citations.1: 'A blog post I liked' names no source in "
                                 f"{out.split(' names no source in ')[1].split(';')[0]}; add the source there first"]
+
+
+def test_voila_serves_on_loopback_with_culling_and_the_offline_template(capsys):
+    code, out, _ = run(capsys, "voila", "notebooks/02_platelet_trapping.ipynb", "--port", "9123", "--print-command")
+    assert code == 0
+    env, command = out.split(" ", 1)
+    template_root = env.split("=", 1)[1].split(os.pathsep)[0]
+    assert os.path.isfile(os.path.join(template_root, "voila", "templates", "kms", "conf.json"))
+    for flag in ("--template=kms", "--Voila.ip=127.0.0.1", "--port=9123", "--MappingKernelManager.cull_interval=10"):
+        assert flag in command
+    page = open(os.path.join(template_root, "voila", "templates", "kms", "base-page.html"), encoding="utf-8").read()
+    assert '<html lang="en"' in page and "https://cdn" not in page and "//cdn." not in page.split("-#}", 1)[1]

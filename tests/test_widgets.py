@@ -171,3 +171,77 @@ def test_static_view_of_an_explorer_is_a_sentence_not_widget_internals(trapping)
     data = bundle[0] if isinstance(bundle, tuple) else bundle
     assert data["text/plain"].startswith("<PlateletTrappingExplorer: interactive explorer")
     assert "application/vnd.jupyter.widget-view+json" in data
+
+
+def run_in_own_event_loop(coroutine_function):
+    """Run a coroutine as a kernel would, in a thread with its own loop (a browser test's
+    Playwright session may already own this thread's loop)."""
+    import asyncio
+    import threading
+
+    errors = []
+
+    def target():
+        try:
+            asyncio.run(coroutine_function())
+        except BaseException as exc:  # re-raised in the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the coroutine did not finish within 30 s"
+    if errors:
+        raise errors[0]
+
+
+def test_play_advances_one_day_at_a_time_and_stops_at_the_end():
+    from kms_teach.widgets import PlateletTrappingExplorer
+
+    explorer = PlateletTrappingExplorer("khe-onset", days=4)
+    explorer.PLAY_INTERVAL = 0
+    seen = []
+    explorer.day.observe(lambda change: seen.append(change["new"]), names="value")
+
+    async def press_play():
+        explorer.play.value = True
+        await explorer._player
+
+    run_in_own_event_loop(press_play)
+    assert seen == [1, 2, 3, 4]
+    assert explorer.play.value is False  # the button pops back up at the end
+
+
+def test_play_from_the_last_day_starts_again_from_day_zero():
+    from kms_teach.widgets import PlateletTrappingExplorer
+
+    explorer = PlateletTrappingExplorer("khe-onset", days=2)
+    explorer.PLAY_INTERVAL = 0
+    explorer.day.value = 2
+
+    async def press_play():
+        explorer.play.value = True
+        await explorer._player
+
+    run_in_own_event_loop(press_play)
+    assert explorer.day.value == 2 and explorer.play.value is False
+
+
+@pytest.mark.parametrize("value, shown", [(-5, 0), (3, 3), (999, 60)])
+def test_a_slider_keeps_its_value_within_its_range(value, shown):
+    from kms_teach.widgets import IntSlider
+
+    slider = IntSlider(min=0, max=60, value=10, description="Day")
+    slider.value = value
+    assert slider.value == shown
+
+
+def test_every_explorer_slider_is_a_labelled_native_range_input():
+    from kms_teach import widgets
+
+    explorers = [widgets.PlateletTrappingExplorer(), widgets.LabPanelExplorer(), widgets.TreatmentPlanner()]
+    sliders = [c for e in explorers for c in vars(e).values() if isinstance(c, widgets.Slider)]
+    assert len(sliders) == 5
+    for slider in sliders:
+        assert slider.description.strip()
+        assert 'input.type = "range"' in slider._esm and "label.append(text, input, readout)" in slider._esm
