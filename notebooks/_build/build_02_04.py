@@ -1135,6 +1135,21 @@ def _references(filename, cells):
     return "## References\n\n" + "\n".join(f"- {full}" for full in cited), len(cited)
 
 
+def write_notebook(filename, prefix, cells):
+    """Write one notebook from (kind, body) cells plus its References section; return its path."""
+    references, _n = _references(filename, cells)
+    nb = new_notebook(metadata={"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO})
+    for number, (kind, body) in enumerate([*cells, ("md", references)], start=1):
+        cell = _cell(kind, inspect.cleandoc(body))
+        cell.id = f"{prefix}-{number:02d}"
+        nb.cells.append(cell)
+    path = NOTEBOOKS / filename
+    nbformat.validate(nb)
+    nbformat.write(nb, path)
+    print(f"wrote {path.relative_to(NOTEBOOKS.parent)} ({len(nb.cells)} cells)")
+    return path
+
+
 def build():
     written = []
     for filename, prefix, cells in LESSONS:

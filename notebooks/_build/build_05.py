@@ -106,19 +106,7 @@ CELLS = [
 
 
 def build():
-    filename, prefix = "05_review.ipynb", "l05"
-    references, _n = base._references(filename, CELLS)
-    parts = [*CELLS, ("md", references)]
-    nb = base.new_notebook(metadata={"kernelspec": base.KERNELSPEC, "language_info": base.LANGUAGE_INFO})
-    for number, (kind, body) in enumerate(parts, start=1):
-        cell = base._cell(kind, base.inspect.cleandoc(body))
-        cell.id = f"{prefix}-{number:02d}"
-        nb.cells.append(cell)
-    path = base.NOTEBOOKS / filename
-    base.nbformat.validate(nb)
-    base.nbformat.write(nb, path)
-    print(f"wrote {path.relative_to(base.NOTEBOOKS.parent)} ({len(nb.cells)} cells)")
-    return path
+    return base.write_notebook("05_review.ipynb", "l05", CELLS)
 
 
 if __name__ == "__main__":
