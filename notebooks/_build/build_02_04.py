@@ -1150,22 +1150,13 @@ def write_notebook(filename, prefix, cells):
     return path
 
 
+def quiz_cells(filename):
+    """The quiz heading and the quiz cell that end every lesson."""
+    return [("quiz", QUIZ), ("quizwidget", QUIZ_CODE.format(lesson=int(filename[:2])))]
+
+
 def build():
-    written = []
-    for filename, prefix, cells in LESSONS:
-        references, n_refs = _references(filename, cells)
-        parts = [*cells, ("quiz", QUIZ), ("quizwidget", QUIZ_CODE.format(lesson=int(filename[:2]))), ("md", references)]
-        nb = new_notebook(metadata={"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO})
-        for number, (kind, body) in enumerate(parts, start=1):
-            cell = _cell(kind, inspect.cleandoc(body))
-            cell.id = f"{prefix}-{number:02d}"
-            nb.cells.append(cell)
-        path = NOTEBOOKS / filename
-        nbformat.validate(nb)
-        nbformat.write(nb, path)
-        written.append(path)
-        print(f"wrote {path.relative_to(NOTEBOOKS.parent)} ({len(nb.cells)} cells, {n_refs} references)")
-    return written
+    return [write_notebook(filename, prefix, [*cells, *quiz_cells(filename)]) for filename, prefix, cells in LESSONS]
 
 
 def execute(path):
