@@ -26,6 +26,7 @@ __all__ = [
     "parse_treatment",
     "as_events",
     "POOLS",
+    "NAMED_PLANS",
 ]
 
 KINDS = ("drug", "procedure", "transfusion", "anticoagulant")
@@ -359,6 +360,15 @@ def _dose(spec, treatment: Treatment, value: float, unit: str) -> float:
     raise ValueError(f"malformed treatment {spec!r}: {treatment.name} takes no dose")
 
 
+#: Named plans: a name that stands for several entries, accepted wherever a treatment is.
+NAMED_PLANS = {
+    # Ji 2022's regimen: sirolimus for at least 12 months with a short course of prednisolone. The
+    # trial's abstract gives no prednisolone dose or taper; 2 mg/kg/day for 4 weeks and then half
+    # the dose for 2 weeks is approximate (Ji 2020 gives 2 mg/kg/day, tapered as soon as feasible).
+    "ji2022-combination": ("sirolimus@0-365", "prednisolone@0-28", "prednisolone@28-42:50%"),
+}
+
+
 def as_events(treatments: Iterable[str | TreatmentEvent] | str | None) -> tuple[TreatmentEvent, ...]:
     """Normalise a plan given as strings and/or events into validated events."""
     if treatments is None:
@@ -373,6 +383,8 @@ def as_events(treatments: Iterable[str | TreatmentEvent] | str | None) -> tuple[
             if not (math.isfinite(item.start_day) and item.start_day >= 0):
                 raise ValueError(f"treatment {item.name!r}: start day must be a number >= 0")
             events.append(parse_treatment(str(item)))
+        elif isinstance(item, str) and item.strip() in NAMED_PLANS:
+            events.extend(parse_treatment(spec) for spec in NAMED_PLANS[item.strip()])
         else:
             events.append(parse_treatment(item))
     return tuple(events)
