@@ -214,7 +214,7 @@ def _response_json(response: Any) -> Any:
         return sorted(int(r) for r in response)
     if isinstance(response, (list, tuple)):
         return [int(r) for r in response]
-    if isinstance(response, bool):
+    if isinstance(response, (bool, str)) or response is None:
         raise TypeError("a response is a number or a list of option indices")
     if isinstance(response, int):
         return int(response)
