@@ -88,6 +88,7 @@ class AnswersBar:
                           "notebook (saving adds to it; other quizzes' answers in it are kept).</em></p>")
             row = w.HBox([self.save_button, self.load_button, self.upload, self.download])
         self.widget = w.VBox([note, row, self.status])
+        self.widget.add_class("kms-answers")
         book.on_change(self._refresh_download)
         self._refresh_download(book)
 
