@@ -25,6 +25,7 @@ from playwright.sync_api import expect
 
 from conftest import (
     PAGE_TIMEOUT_MS,
+    SCREENSHOTS,
     VOILA_FLAGS,
     open_page,
     start_server,
@@ -145,6 +146,8 @@ def test_voila_answers_are_downloads_and_uploads_per_learner_and_never_touch_the
         for title in ("Practice A", "Practice B"):  # the first option of each first item is chosen again
             expect(quiz(ben, title).locator("input[type=radio]").first).to_be_checked()
         assert answered(download(ben, "Practice B", tmp_path, "ben-after.json")) == answered(ana_file)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        quiz(ben, "Practice A").screenshot(path=str(SCREENSHOTS / "voila-answers-loaded.png"))
 
         # a file named like a server path is only bytes from the browser; the answer says nothing of the server
         upload(ben, "Practice B", {"name": "passwd", "mimeType": "application/json",
