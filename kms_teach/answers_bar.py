@@ -130,6 +130,10 @@ class AnswersBar:
         path = Path(self.book.name)
         legacy = path.with_name(LEGACY_FILE)
         source = legacy if not path.exists() and legacy.is_file() else path
+        if not source.exists() and not source.is_symlink():
+            self.status.value = _status(f"<p>Nothing to load yet: {html.escape(path.name)} is made next to this "
+                                        "notebook when you first press <strong>Save answers</strong>.</p>")
+            return False
         try:
             loaded = load_answers(source)
             self.book.merge_in(loaded)

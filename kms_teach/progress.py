@@ -179,17 +179,14 @@ def _validator():
     if _SCHEMA_VALIDATOR is None:
         import jsonschema
 
-        here = Path(__file__).resolve().parent
-        path = here / "assets" / "answers.schema.json"
-        if not path.is_file():
-            path = here.parent / "assets" / "answers.schema.json"
-        schema = json.loads(path.read_text(encoding="utf-8"))
+        schema = json.loads(schema_path().read_text(encoding="utf-8"))
         _SCHEMA_VALIDATOR = jsonschema.Draft202012Validator(schema)
     return _SCHEMA_VALIDATOR
 
 
 def schema_path() -> Path:
-    """Where ``answers.schema.json`` is installed."""
+    """Where ``answers.schema.json`` is installed (with the package: the format is code's, not content's,
+    so ``KMS_TEACH_ASSETS`` does not move it)."""
     here = Path(__file__).resolve().parent
     path = here / "assets" / "answers.schema.json"
     return path if path.is_file() else here.parent / "assets" / "answers.schema.json"

@@ -413,6 +413,9 @@ def test_lessons_save_to_their_own_file_next_to_the_notebook(tmp_path):
         answer(quiz, right)
         assert quiz.save()
     assert sorted(os.listdir(tmp_path)) == ["answers-lesson-00.json", "answers-lesson-04.json"]
+    assert not [c for c in widget_tree(quizzes[0].answers_bar.widget) if isinstance(c, (w.Text, w.Textarea))]
+    fresh = Quiz(lesson=1, seed=0)
+    assert not fresh.load() and "Nothing to load yet: answers-lesson-01.json" in fresh.file_status.value
     assert Quiz(n=2, seed=0, title="Mixed practice").book.name == "answers-practice.json"
     assert CaseWorkup().book.name == "answers-practice.json"
 
