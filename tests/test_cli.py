@@ -11,6 +11,8 @@ import pytest
 
 from kms_teach.cli import main
 
+#: The console script of the running interpreter's environment (found even when it is not on PATH).
+KMS_TEACH = os.path.join(os.path.dirname(sys.executable), "kms-teach")
 HEADER = "day,platelets,fibrinogen,d_dimer,hemoglobin,pt,aptt"
 
 
@@ -127,7 +129,7 @@ def _run_process(args, env=None):
 
 
 def test_console_script_and_python_module_give_identical_output():
-    script = _run_process(["kms-teach", "simulate", "khe-kms", "--days", "1"])
+    script = _run_process([KMS_TEACH, "simulate", "khe-kms", "--days", "1"])
     module = _run_process([sys.executable, "-m", "kms_teach", "simulate", "khe-kms", "--days", "1"])
     assert script.returncode == module.returncode == 0
     assert script.stdout == module.stdout
