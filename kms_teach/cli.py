@@ -311,6 +311,8 @@ def _emit(stream, text: str) -> None:
     """Write ``text`` to stdout; a full or closed stdout becomes :class:`_OutputFailed`."""
     if not text:
         return
+    if stream is None:  # Python found file descriptor 1 closed at start-up
+        raise _OutputFailed("standard output is closed; nothing was written")
     encoding = getattr(stream, "encoding", None) or "utf-8"
     try:
         data = text.encode(encoding, "backslashreplace")
@@ -482,6 +484,8 @@ def _check_output(output: str | None, suffixes: tuple[str, ...] = ()) -> None:
         raise UsageError(f"argument --output: {_echo(parent)} is not a folder")
     if kind is None and len(os.path.basename(output).encode("utf-8", "surrogateescape")) > 255:
         raise UsageError(f"argument --output: file name too long: {_echo(output)}")
+    if kind == "file" and not os.access(output, os.W_OK):
+        raise UsageError(f"argument --output: {_echo(output)} is read-only")
     if not os.access(parent, os.W_OK) and kind is None:
         raise UsageError(f"argument --output: cannot create a file in {_echo(parent)} (permission denied)")
 
@@ -528,9 +532,10 @@ def _umask() -> int:
     return current
 
 
-def _case_argument(text: str) -> str:
-    """A built-in case name or a case file; odd paths are refused here, before any read."""
-    from .cases import case_names
+def _case_argument(text: str):
+    """Load a built-in case by name or a case file; odd paths are refused before any read."""
+    from ._assets import assets_dir
+    from .cases import case_names, load_case
 
     kind = _kind(text) if text else None
     if kind == "folder":
@@ -541,9 +546,15 @@ def _case_argument(text: str) -> str:
     if kind is None:
         if text.endswith((".yaml", ".yml")):
             raise UsageError(f"argument case: case file {_echo(text)} not found")
+        if not case_names():
+            raise UsageError(f"argument case: no case files (*.yaml) in {assets_dir() / 'cases'}")
         if text not in case_names():
             raise UsageError(f"argument case: unknown case {_echo(text)}; valid cases: {', '.join(case_names())}")
-    return text
+    try:
+        return load_case(text)
+    except RecursionError:
+        raise UsageError(f"argument case: {_echo(text)}: not valid YAML: nested too deeply "
+                         "or refers to itself") from None
 
 
 _TREATMENT_DAYS = re.compile(r"@\s*([0-9][0-9.]*)\s*(?:-\s*([0-9][0-9.]*))?\s*$")
@@ -670,7 +681,7 @@ def _add_cohort_arguments(coh):
     coh.add_argument("--format", choices=("text", "csv", "json"), default="text", help="output format (default text)")
 
 
-def _criterion(text: str, every: float):
+def _criterion(text: str):
     from .model import parse_criterion
 
     try:
@@ -681,24 +692,28 @@ def _criterion(text: str, every: float):
         raise UsageError(f"argument --response: the value in {_echo(text)} must be a finite number")
     if not math.isfinite(criterion.day) or criterion.day > MAX_DAYS:
         raise UsageError(f"argument --response: the day in {_echo(text)} must be at most {MAX_DAYS:g}")
+    return criterion
+
+
+def _check_on_grid(criterion, every: float) -> None:
     steps = criterion.day * 24 / every
     if abs(steps - round(steps)) > 1e-6:
         raise UsageError(f"argument --response: day {criterion.day:g} falls between samples taken every "
                          f"{every:g} hours; choose a day on that grid or a smaller --every (e.g. --every 6)")
-    return criterion
 
 
 def _run_cohort(args, reply) -> int:
     from .model import LAB_UNITS, LABS, simulate_cohort
 
     case = _case_argument(args.case)
-    criterion = _criterion(args.response, args.every)
+    criterion = _criterion(args.response)
     days = args.days if args.days is not None else max(28.0, criterion.day)
     if criterion.day > days:
         raise UsageError(f"argument --response: the response day {criterion.day:g} lies beyond the simulated "
                          f"{days:g} days; raise --days")
     _check_treatments(args.treat, days)
     _check_every(args.every, days, 24.0)
+    _check_on_grid(criterion, args.every)
     cohort = simulate_cohort(case, n=args.n, seed=args.seed, treatments=args.treat, days=days, every_hours=args.every)
     rate = cohort.response_rate(criterion)
     pct = {lab: cohort.percentiles(lab, PERCENTILES) for lab in LABS}
@@ -863,7 +878,9 @@ def _run_check(args, reply) -> int:
     paths = args.paths or [str(assets_dir())]
     for path in paths:
         kind = _kind(path)
-        if kind not in (None, "file", "folder"):
+        if kind is None:
+            raise ProblemsFound(f"argument PATH: {_echo(path)}: no such file or folder")
+        if kind not in ("file", "folder"):
             raise UsageError(f"argument PATH: {_echo(path)} is a {kind}, not a content file or folder")
         if kind == "folder" and not _yaml_files(path, recursive=True):
             raise ProblemsFound(f"no content files (*.yaml, *.yml) in {_echo(path)}; nothing was checked")

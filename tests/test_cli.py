@@ -193,8 +193,9 @@ def test_check_prints_one_line_per_problem_and_exits_one(capsys, tmp_path):
 
 
 def test_check_names_a_missing_path(capsys, tmp_path):
-    code, out, _ = run(capsys, "check", str(tmp_path / "nope.yaml"))
-    assert code == 1 and "no such file or folder" in out
+    code, out, err = run(capsys, "check", str(tmp_path / "nope.yaml"))
+    assert code == 1 and out == ""
+    assert err == f"kms-teach: error: argument PATH: '{tmp_path / 'nope.yaml'}': no such file or folder\n"
 
 
 def test_check_refuses_a_citation_of_an_unlisted_source(capsys, tmp_path):
