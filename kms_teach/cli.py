@@ -236,6 +236,13 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
     for position, arg in enumerate(argv, start=1):
         if "\x00" in arg:
             raise UsageError(f"argument {position} contains a NUL character: {_echo(arg)}")
+    top_options = {o for a in parser._actions for o in a.option_strings}
+    for arg in argv:  # options before the subcommand: only the global ones exist
+        if not arg.startswith("-") or arg == "--":
+            break
+        if arg not in top_options:
+            raise UsageError(f"unrecognized arguments: {_echo(arg)}; valid options before COMMAND: "
+                             f"{', '.join(sorted(top_options))}; commands: {', '.join(COMMANDS)}")
     args, extras = parser.parse_known_args(argv)
     if extras:
         sub = _subparser(parser, getattr(args, "command", None)) or parser
@@ -566,6 +573,8 @@ def _check_treatments(specs: Sequence[str], days: float | None) -> None:
     The library parses the rest; this catches digit strings so long that they
     become infinite, and plans that start after the course ends.
     """
+    from .treatments import as_events
+
     for spec in specs:
         match = _TREATMENT_DAYS.search(spec)
         if not match:
@@ -582,6 +591,12 @@ def _check_treatments(specs: Sequence[str], days: float | None) -> None:
         if days is not None and start is not None and start > days:
             raise UsageError(f"argument --treat: {_echo(spec)} starts on day {start:g}, after the course "
                              f"ends (--days {days:g}); raise --days or start it earlier")
+    try:
+        as_events(list(specs))
+    except ValueError as exc:
+        if isinstance(exc, AssetError):  # treatments.yaml itself is at fault, not the argument
+            raise
+        raise UsageError(f"argument --treat: {exc}") from None
 
 
 def _check_every(every: float, days: float, default: float) -> None:
