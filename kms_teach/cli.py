@@ -75,8 +75,6 @@ LIBRARY_NAMES_TO_FLAGS = {
     "n": "--n",
     "seed": "--seed",
     "treatments": "--treat",
-    "severity": "--severity",
-    "parameters": "--parameter",
 }
 
 
