@@ -264,7 +264,8 @@ def _echo(value) -> str:
     return text
 
 
-_LONG_QUOTED = re.compile(r"'[^']{%d,}'" % ECHO_LIMIT)
+#: A long quoted value without spaces: a user's input echoed by the library.
+_LONG_QUOTED = re.compile(r"'[^'\s]{%d,}'" % ECHO_LIMIT)
 
 
 def _one_line(message) -> str:
@@ -300,6 +301,8 @@ def _inside(path, folder) -> bool:
 
 
 def _say(stream, line: str) -> None:
+    if stream is None:  # file descriptor 2 was closed at start-up
+        return
     try:
         stream.write(line + "\n")
         stream.flush()
