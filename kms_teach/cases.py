@@ -30,6 +30,7 @@ DRIVERS = {
 STARTING_STATES = {
     "equilibrium": "every pool in balance with the activity on day 0 (an established process)",
     "healthy": "normal values for age (the process begins later)",
+    "birth": "a newborn: platelets and clotting already in balance with the process, red cells as at birth",
 }
 
 
@@ -45,10 +46,6 @@ class Activity:
         Day (relative to day 0; negative means before) at which activity is half developed.
     rise_days : float
         Days over which activity rises from about 12% to 88%.
-    growth_per_week : float
-        Further growth of activity in early infancy (fraction per week, compounding).
-    growth_until_age_days : float
-        Age after which growth stops.
     involution_day : float or None
         Day from which the process wanes by itself (None: it does not).
     involution_half_life_days : float
@@ -58,8 +55,6 @@ class Activity:
     severity: float
     onset_day: float = -30.0
     rise_days: float = 5.0
-    growth_per_week: float = 0.0
-    growth_until_age_days: float = 180.0
     involution_day: float | None = None
     involution_half_life_days: float = 7.0
 
@@ -82,6 +77,9 @@ class Case:
     teaching_points: tuple = ()
     citations: tuple = ()
     path: str = ""
+    #: Treatment every infant with this case receives (for sepsis: antibiotics and intensive care),
+    #: added to any plan a learner makes.
+    standard_care: tuple = ()
 
 
 def _cases_dir() -> Path:
@@ -156,8 +154,6 @@ def _load(path: Path) -> Case:
         severity=_number(act, "severity", path, where, low=0, high=5),
         onset_day=_number(act, "onset_day", path, where, low=-3650, high=3650, default=-30.0),
         rise_days=_number(act, "rise_days", path, where, low=0.1, high=365, default=5.0),
-        growth_per_week=_number(act, "growth_per_week", path, where, low=0, high=0.5, default=0.0),
-        growth_until_age_days=_number(act, "growth_until_age_days", path, where, low=0, high=3650, default=180.0),
         involution_day=_number(act, "involution_day", path, where, low=-3650, high=3650, default=None),
         involution_half_life_days=_number(act, "involution_half_life_days", path, where, low=0.1, high=3650, default=7.0),
     )
@@ -172,6 +168,13 @@ def _load(path: Path) -> Case:
     if not citations or not all(isinstance(c, str) and c.strip() for c in citations):
         raise AssetError(path, "must be a non-empty list of citation strings", item=item, field="citations")
     points = require(data, "teaching_points", list, path=path, item=item, default=[])
+    standard_care = require(data, "standard_care", list, path=path, item=item, default=[])
+    from .treatments import parse_treatment  # late: treatments does not depend on cases
+    for spec in standard_care:
+        try:
+            parse_treatment(spec)
+        except ValueError as exc:
+            raise AssetError(path, str(exc), item=item, field="standard_care") from None
     return Case(
         name=name,
         title=require(data, "title", str, path=path, item=item),
@@ -187,4 +190,5 @@ def _load(path: Path) -> Case:
         teaching_points=tuple(str(p) for p in points),
         citations=tuple(citations),
         path=str(path),
+        standard_care=tuple(standard_care),
     )
