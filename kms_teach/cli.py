@@ -158,14 +158,14 @@ class _Parser(argparse.ArgumentParser):
         raise _HelpShown(message or "")
 
 
-def _number_in_range(low_exclusive: float, high: float, what: str):
+def _number_in_range(low_exclusive: float, high: float, what: str, smallest: float = 0.0):
     def parse(text):
         message = f"must be {what}, not {_echo(text)}"
         try:
             value = float(text)
         except (ValueError, OverflowError):
             raise argparse.ArgumentTypeError(message) from None
-        if not (math.isfinite(value) and low_exclusive < value <= high):
+        if not (math.isfinite(value) and low_exclusive < value <= high and value >= smallest):
             raise argparse.ArgumentTypeError(message)
         return value
 
@@ -189,7 +189,10 @@ def _whole_number(low: int, high: int, what: str | None = None):
 
 
 _days = _number_in_range(0, MAX_DAYS, f"a number greater than 0 and at most {MAX_DAYS:g}")
-_hours = _number_in_range(0, MAX_DAYS * 24, "a number greater than 0")
+#: Shortest sampling interval, hours (3.6 s): finer grids only make huge outputs.
+MIN_EVERY_HOURS = 0.001
+_hours = _number_in_range(0, MAX_DAYS * 24, f"a number of hours from {MIN_EVERY_HOURS:g} (greater than 0)",
+                          smallest=MIN_EVERY_HOURS)
 _count = _whole_number(1, MAX_COHORT)
 _seed = _whole_number(0, MAX_SEED)
 _lesson = _whole_number(0, 4, "a lesson number from 0 to 4")
@@ -589,7 +592,7 @@ def _check_treatments(specs: Sequence[str], days: float | None) -> None:
                 raise UsageError(f"argument --treat: day {_echo(text)} in {_echo(spec)} is beyond "
                                  f"the longest course ({MAX_DAYS:g} days)")
         start = float(match.group(1)) if match.group(1).replace(".", "", 1).isdigit() else None
-        if days is not None and start is not None and start > days:
+        if days is not None and start is not None and start >= days:
             raise UsageError(f"argument --treat: {_echo(spec)} starts on day {start:g}, after the course "
                              f"ends (--days {days:g}); raise --days or start it earlier")
     try:

@@ -103,7 +103,7 @@ def test_cohort_csv_has_one_row_per_day_and_lab(capsys):
         (["simulate", "khe-kms", "--treat", "prednisolone@9-3"], "stop day must come after"),
         (["simulate", "khe-kms", "--days", "-5"], "--days: must be a number greater than 0"),
         (["simulate", "khe-kms", "--days", "ten"], "--days: must be a number greater than 0"),
-        (["simulate", "khe-kms", "--every", "0"], "--every: must be a number greater than 0"),
+        (["simulate", "khe-kms", "--every", "0"], "--every: must be a number of hours from 0.001"),
         (["simulate", "khe-kms", "--format", "xml"], "invalid choice"),
         (["cohort", "khe-kms"], "--n"),
         (["cohort", "khe-kms", "--n", "many"], "--n: must be a whole number"),
