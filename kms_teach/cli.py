@@ -568,7 +568,8 @@ def _case_argument(text: str):
                          "or refers to itself") from None
 
 
-_TREATMENT_DAYS = re.compile(r"@\s*([0-9][0-9.]*)\s*(?:-\s*([0-9][0-9.]*))?\s*$")
+#: The days of NAME@START[-STOP][:DOSE][:everyNh]; the library parses the rest.
+_TREATMENT_DAYS = re.compile(r"@\s*([0-9][0-9.]*)\s*(?:-\s*([0-9][0-9.]*))?\s*(?::.*)?$")
 
 
 def _check_treatments(specs: Sequence[str], days: float | None) -> None:
@@ -613,8 +614,9 @@ def _check_every(every: float, days: float, default: float) -> None:
 # ---------------------------------------------------------------------------
 # Commands
 # ---------------------------------------------------------------------------
-TREAT_HELP = ("treatment from a day (day 0 = case start): NAME, NAME@DAY or NAME@START-STOP, "
-              "e.g. sirolimus@0 or prednisolone@0-28; repeatable (see 'kms-teach treatments')")
+TREAT_HELP = ("treatment from a day (day 0 = case start): NAME, NAME@DAY or NAME@START-STOP, then optional "
+              "':DOSE' and ':everyNh', e.g. sirolimus@0, prednisolone@0-28 or "
+              "platelet-transfusion@0-5:10mL/kg:every12h; repeatable (see 'kms-teach treatments')")
 CASE_HELP = "case name (see 'kms-teach cases') or a case YAML file"
 _MODEL_ASSETS = ("parameters.yaml", "treatments.yaml", "cases/")
 

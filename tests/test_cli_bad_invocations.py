@@ -160,6 +160,12 @@ TABLE = [
     bad("simulate", "khe-kms", "--treat", f"prednisolone@0-{HUGE}",
         expect=("argument --treat", "beyond the longest course"), label="treat stop day 10**400"),
     bad("simulate", "khe-kms", "--treat", "sirolimus@3651", expect="beyond the longest course (3650 days)"),
+    bad("simulate", "khe-kms", "--treat", f"platelet-transfusion@{HUGE}:10mL/kg",
+        expect=("argument --treat", "beyond the longest course"), label="treat day 10**400 with a dose"),
+    bad("simulate", "khe-kms", "--treat", "platelet-transfusion@0:lots", expect="argument --treat: "),
+    bad("simulate", "khe-kms", "--treat", "platelet-transfusion@0-5:10mL/kg:every0h", expect="argument --treat: "),
+    bad("simulate", "khe-kms", "--treat", "platelet-transfusion@0:1000mL/kg", expect="argument --treat: ",
+        label="treat dose far too large"),
     bad("simulate", "khe-kms", "--days", "10", "--treat", "sirolimus@500",
         expect="argument --treat: 'sirolimus@500' starts on day 500, after the course ends (--days 10)"),
     # --- cohort -----------------------------------------------------------------------------
