@@ -350,8 +350,8 @@ def _check_item(raw, line_of, shown) -> list[Problem]:
         out.append(Problem(shown, line_of(path), item, ".".join(map(str, path)), message))
 
     for path, text in _texts(raw):
-        if RAW_HTML.search(text):
-            add(path, "raw HTML or a script link is not allowed; use Markdown")
+        if found := RAW_HTML.search(text):
+            add(path, found.reason)
     kind = raw["type"]
     options = raw.get("answers") or []
     correct = [o.get("correct", False) for o in options]

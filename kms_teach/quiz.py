@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 import ipywidgets as w
 
 from .describe import describe_panel
-from .markup import to_html, to_text
+from .markup import escape_text, to_html, to_text
 from .plots import CourseFigure, png_img_tag
 from .progress import Progress, ProgressError, load_progress, save_progress
 from .questions import Bank, Question, case_panel, consequence, grade, load_bank, parse_number
@@ -106,7 +106,7 @@ class Quiz(_Explorer):
         self.file_status = w.HTML()
         problems = ""
         if self.bank.problems:
-            listed = "".join(f"<li>{html.escape(str(p))}</li>" for p in self.bank.problems[:10])
+            listed = "".join(f"<li>{escape_text(str(p))}</li>" for p in self.bank.problems[:10])
             problems = (f"<details><summary>{len(self.bank.problems)} question(s) could not be loaded and "
                         f"are left out</summary><ul>{listed}</ul></details>")
         self.widget = w.VBox([
@@ -138,7 +138,7 @@ class Quiz(_Explorer):
         self.results: dict[str, object] = {}
         self.responses: dict[str, object] = {}
         self.position = 0
-        self.heading.value = (f"<h3>{html.escape(self.title)}</h3><p>{len(self.questions)} question(s). "
+        self.heading.value = (f"<h3>{escape_text(self.title)}</h3><p>{len(self.questions)} question(s). "
                               "Use Tab to move between controls, the arrow keys or Space to choose, "
                               "and Enter on <em>Check answer</em>.</p>")
         self._show()
@@ -164,13 +164,13 @@ class Quiz(_Explorer):
     def _show(self) -> None:
         q = self.question
         self.counter.value = (f"<p><strong>Question {self.position + 1} of {len(self.questions)}</strong> "
-                              f"&middot; {html.escape(self.bank.titles.get(q.topic, q.topic))} "
-                              f"&middot; {html.escape(q.difficulty)}</p>")
+                              f"&middot; {escape_text(self.bank.titles.get(q.topic, q.topic))} "
+                              f"&middot; {escape_text(q.difficulty)}</p>")
         if q.case is not None:
             panel = case_panel(q)
             self.panel.value = (f"<p><strong>Laboratory results</strong> (simulated, day {q.case.day:g})</p>"
-                                f'<pre style="font-size:12px;line-height:1.3">{html.escape(str(panel))}</pre>'
-                                f"<p>{html.escape(describe_panel(panel))}</p>")
+                                f'<pre style="font-size:12px;line-height:1.3">{escape_text(str(panel))}</pre>'
+                                f"<p>{escape_text(describe_panel(panel))}</p>")
         else:
             self.panel.value = ""
         self.stem.value = to_html(q.question)
@@ -299,13 +299,13 @@ class Quiz(_Explorer):
                              f"{to_html(q.options[i].feedback)}</p>")
         elif q.type == "numeric":
             parts.append(to_html(result.feedback[0]))
-            parts.append(f"<p>Expected: {html.escape(result.expected)}.</p>")
+            parts.append(f"<p>Expected: {escape_text(result.expected)}.</p>")
         else:
             if not result.correct:
-                parts.append("<p>The right order: " + html.escape(result.expected) + ".</p>")
+                parts.append("<p>The right order: " + escape_text(result.expected) + ".</p>")
                 parts.extend(to_html(text) for text in result.feedback)
         parts.append("<p><strong>Explanation.</strong></p>" + to_html(q.explanation))
-        cites = "; ".join(html.escape(c) for c in q.citations)
+        cites = "; ".join(escape_text(c) for c in q.citations)
         parts.append(f"<p><small>Source{'s' if len(q.citations) > 1 else ''}: {cites}</small></p>")
         self._show_consequence(q, response, parts)
         self.feedback.value = _status("".join(parts))
@@ -345,7 +345,7 @@ class Quiz(_Explorer):
         try:
             path = save_progress(self.progress, self.file.value.strip())
         except ProgressError as exc:
-            self.file_status.value = _status(f"<p><strong>Not saved.</strong> {html.escape(str(exc))}</p>")
+            self.file_status.value = _status(f"<p><strong>Not saved.</strong> {escape_text(str(exc))}</p>")
             return False
         self.file_status.value = _status(f"<p>Saved {len(self.progress.answers)} answer(s) to "
                                          f"{html.escape(str(path))}.</p>")
@@ -356,7 +356,7 @@ class Quiz(_Explorer):
         try:
             saved = load_progress(self.file.value.strip())
         except ProgressError as exc:
-            self.file_status.value = _status(f"<p><strong>Not loaded.</strong> {html.escape(str(exc))}</p>")
+            self.file_status.value = _status(f"<p><strong>Not loaded.</strong> {escape_text(str(exc))}</p>")
             return False
         restored = 0
         for q in self.questions:
