@@ -221,6 +221,9 @@ class Finding:
 _TAG_LIKE = re.compile(r"<(?!(?:https?|mailto):[^\s<>]*>)[/!?]?[A-Za-z]", re.IGNORECASE)
 # Link-like text as other tools read it (jupyterquiz turns every "[a](b)" into a link).
 _LINK_LIKE = re.compile(r"\[([^\]\[]{0,1000})\]\(([^)]{0,1000})\)?")
+# What may stand between the parentheses: an allowed address (no quotes, brackets or spaces),
+# optionally in <...>, and optionally a quoted title.
+_LINK_TARGET_OK = re.compile(r"""\s*<?(?:https?|mailto):[^\s"'<>`]*>?(?:\s+"[^"]*"|\s+'[^']*')?\s*""", re.IGNORECASE)
 _ENTITY = re.compile(r"&(#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*;)")
 _SCRIPT_SCHEME = re.compile(r"(javascript|vbscript|livescript|data):", re.IGNORECASE)
 
@@ -264,8 +267,7 @@ def content_problem(text: str) -> Finding | None:
             return Finding(f"link {url[:40]!r} is not allowed; links must start with "
                            + ", ".join(f"{s}:" for s in ALLOWED_SCHEMES))
     for match in _LINK_LIKE.finditer(text):
-        target = _url_compact(match.group(2)).strip("<>")
-        if not _scheme_allowed(target):
+        if not _LINK_TARGET_OK.fullmatch(match.group(2)):
             return Finding(f"link-like text {match.group(0)[:40]!r} is not a link to "
                            + ", ".join(f"{s}:" for s in ALLOWED_SCHEMES) + " (other tools would make it one)")
     for match in _CONTROL_WORD.finditer(text):

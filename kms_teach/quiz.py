@@ -202,7 +202,7 @@ class Quiz(_Explorer):
             return (w.HTML("<p><em>Tick every option that applies.</em></p>"), *self.ticks)
         if q.type == "numeric":
             self.number = w.Text(value="" if previous is None else f"{previous:g}",
-                                 description=f"Your answer ({q.unit})", placeholder="a number",
+                                 description=f"Your answer ({to_text(q.unit)})", placeholder="a number",
                                  style=_STYLE, continuous_update=False)
             return (self.number,)
         current = list(previous) if previous is not None else list(order)
