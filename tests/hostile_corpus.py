@@ -21,6 +21,8 @@ CORPUS = HERE / "data" / "hostile_strings.txt"
 
 #: What every payload runs.
 JS = "window.__kms_pwned=1"
+#: The same for payloads inside TeX, where "_" would become a subscript: atob("X19rbXNfcHduZWQ") is "__kms_pwned".
+JS_TEX = "window[atob('X19rbXNfcHduZWQ')]=1"
 #: MathJax commands that must never reach a page with their backslash.
 MATHJAX_UNSAFE = ("href", "url", "class", "cssId", "style", "unicode", "require", "data", "html", "mmlToken",
                   "def", "let", "newcommand", "renewcommand", "bbox", "texttip", "mathtip", "toggle", "setOptions")
@@ -71,7 +73,7 @@ def _url_wrappers(url: str) -> list[str]:
         f"<{url}>",
         f"[the reference][r1]\n\n[r1]: {url}",
         f'<a href="{url}">a reference</a>',
-        f"$\\href{{{url}}}{{the maths link}}$",
+        "$\\href{" + url.replace(JS, JS_TEX) + "}{the maths link}$",
         f'[titled](<{safe}> "a title")',
     ]
 
@@ -134,27 +136,27 @@ def generate() -> list[str]:
             f"[x]: javascript:{JS}\n[x]", f"<<javascript:{JS}>>", f"`[x](javascript:{JS})`",
             f"[x]( javascript&#58;{JS} )", f"[x](ja&#x09;vascript:{JS})"]
     # 5. MathJax commands
-    out += [f"$\\href{{javascript:{JS}}}{{x}}$", f"$\\href{{java\tscript:{JS}}}{{x}}$",
-            f"$\\href{{java\nscript:{JS}}}{{x}}$", f"$$\\href{{javascript:{JS}}}{{x}}$$",
-            f"\\\\(\\href{{javascript:{JS}}}{{x}}\\\\)", f"\\\\[\\href{{javascript:{JS}}}{{x}}\\\\]",
-            f"\\begin{{equation}}\\href{{javascript:{JS}}}{{x}}\\end{{equation}}",
-            f"$\\url{{javascript:{JS}}}$", f"$\\class{{jp-Dialog}}{{x}}$", f"$\\cssId{{kms-fake}}{{x}}$",
-            f"$\\style{{position:fixed;top:0;left:0;width:100%;height:100%;background:url(javascript:{JS})}}{{x}}$",
+    out += [f"$\\href{{javascript:{JS_TEX}}}{{x}}$", f"$\\href{{java\tscript:{JS_TEX}}}{{x}}$",
+            f"$\\href{{java\nscript:{JS_TEX}}}{{x}}$", f"$$\\href{{javascript:{JS_TEX}}}{{x}}$$",
+            f"\\\\(\\href{{javascript:{JS_TEX}}}{{x}}\\\\)", f"\\\\[\\href{{javascript:{JS_TEX}}}{{x}}\\\\]",
+            f"\\begin{{equation}}\\href{{javascript:{JS_TEX}}}{{x}}\\end{{equation}}",
+            f"$\\url{{javascript:{JS_TEX}}}$", f"$\\class{{jp-Dialog}}{{x}}$", f"$\\cssId{{kms-fake}}{{x}}$",
+            f"$\\style{{position:fixed;top:0;left:0;width:100%;height:100%;background:url(javascript:{JS_TEX})}}{{x}}$",
             "$\\unicode[some-font]{x263A}$", "$\\unicode{x202E}$", "$\\require{html}\\class{x}{y}$",
-            f"$\\require{{[tex]/../../x}}$", "$\\data{x=1}{y}$", f"$\\html{{<img src=x onerror={JS}>}}$",
-            f"$\\mmlToken{{mi}}[href=\"javascript:{JS}\"]{{x}}$", "$\\texttip{x}{tip}$", "$\\mathtip{x}{tip}$",
+            f"$\\require{{[tex]/../../x}}$", "$\\data{x=1}{y}$", f"$\\html{{<img src=x onerror={JS_TEX}>}}$",
+            f"$\\mmlToken{{mi}}[href=\"javascript:{JS_TEX}\"]{{x}}$", "$\\texttip{x}{tip}$", "$\\mathtip{x}{tip}$",
             "$\\toggle{a}{b}\\endtoggle$", "$\\bbox[border:99px solid red]{x}$",
-            f"$\\def\\h{{\\href}}\\h{{javascript:{JS}}}{{x}}$", f"$\\let\\h=\\href \\h{{javascript:{JS}}}{{x}}$",
-            f"$\\newcommand{{\\h}}[1]{{\\href{{#1}}{{x}}}}\\h{{javascript:{JS}}}$",
-            f"$\\renewcommand{{\\frac}}{{\\href}}\\frac{{javascript:{JS}}}{{x}}$", "$\\setOptions[tex]{x=y}$",
-            f"$\\HREF{{javascript:{JS}}}{{x}}$", f"$\\Href{{javascript:{JS}}}{{x}}$",
-            f"$\\\\href{{javascript:{JS}}}{{x}}$", f"$\\hr\u200bef{{javascript:{JS}}}{{x}}$",
-            f"$\\h\u00adref{{javascript:{JS}}}{{x}}$", f"$&#92;href{{javascript:{JS}}}{{x}}$",
-            f"$\\&#104;ref{{javascript:{JS}}}{{x}}$", f"\\$\\href{{javascript:{JS}}}{{x}}\\$",
-            f"$`\\href{{javascript:{JS}}}{{x}}`$", f"`$\\href{{javascript:{JS}}}{{x}}$`",
-            f"$\\href {{javascript:{JS}}}{{x}}$", f"$\\href\n{{javascript:{JS}}}{{x}}$",
-            f"$\\color{{red}}{{\\href{{javascript:{JS}}}{{x}}}}$", f"$\\text{{\\href{{javascript:{JS}}}{{x}}}}$",
-            f"$x$ and $\\href{{javascript:{JS}}}{{y}}$ and $z$", "$\\frac{1}{2}$ (harmless maths)"]
+            f"$\\def\\h{{\\href}}\\h{{javascript:{JS_TEX}}}{{x}}$", f"$\\let\\h=\\href \\h{{javascript:{JS_TEX}}}{{x}}$",
+            f"$\\newcommand{{\\h}}[1]{{\\href{{#1}}{{x}}}}\\h{{javascript:{JS_TEX}}}$",
+            f"$\\renewcommand{{\\frac}}{{\\href}}\\frac{{javascript:{JS_TEX}}}{{x}}$", "$\\setOptions[tex]{x=y}$",
+            f"$\\HREF{{javascript:{JS_TEX}}}{{x}}$", f"$\\Href{{javascript:{JS_TEX}}}{{x}}$",
+            f"$\\\\href{{javascript:{JS_TEX}}}{{x}}$", f"$\\hr\u200bef{{javascript:{JS_TEX}}}{{x}}$",
+            f"$\\h\u00adref{{javascript:{JS_TEX}}}{{x}}$", f"$&#92;href{{javascript:{JS_TEX}}}{{x}}$",
+            f"$\\&#104;ref{{javascript:{JS_TEX}}}{{x}}$", f"\\$\\href{{javascript:{JS_TEX}}}{{x}}\\$",
+            f"$`\\href{{javascript:{JS_TEX}}}{{x}}`$", f"`$\\href{{javascript:{JS_TEX}}}{{x}}$`",
+            f"$\\href {{javascript:{JS_TEX}}}{{x}}$", f"$\\href\n{{javascript:{JS_TEX}}}{{x}}$",
+            f"$\\color{{red}}{{\\href{{javascript:{JS_TEX}}}{{x}}}}$", f"$\\text{{\\href{{javascript:{JS_TEX}}}{{x}}}}$",
+            f"$x$ and $\\href{{javascript:{JS_TEX}}}{{y}}$ and $z$", "$\\frac{1}{2}$ (harmless maths)"]
     # 6. invisible and direction-changing characters
     out += ["Correct answer\u202e (reversed)", "\u202dforced left\u202c", "\u2066isolated\u2069 \u2067rtl\u2069",
             "zero\u200bwidth\u200bspace", "byte\ufefforder mark", "null\x00byte", "bell\x07and\x1bescape",
@@ -239,6 +241,43 @@ def hostile_questions(strings: list[str], size: int = 8):
             value=2.0, tolerance=0.5, range_feedback=((3.0, 5.0, group[6]),), feedback_correct=group[7],
             feedback_default=group[0]))
     return items
+
+
+def hostile_workup(base, strings):
+    """A copy of the work-up ``base`` whose every shown text is taken, in turn, from ``strings``."""
+    import dataclasses
+
+    feed = iter(strings * 4)
+
+    def choice(c):
+        return dataclasses.replace(c, label=next(feed), feedback=next(feed), citations=(next(feed),))
+
+    def decision(d):
+        return dataclasses.replace(d, prompt=next(feed), explanation=next(feed), citations=(next(feed),),
+                                   options=tuple(choice(c) for c in d.options))
+
+    tests = tuple(dataclasses.replace(t, label=next(feed), debrief=next(feed), citations=(next(feed),),
+                                      finding=next(feed), finding_without=next(feed)) for t in base.tests)
+    return dataclasses.replace(base, title=next(feed), presentation=next(feed), tests=tests,
+                               diagnosis=decision(base.diagnosis), plans=decision(base.plans))
+
+
+def workup_slots(base) -> int:
+    """How many strings :func:`hostile_workup` places in one copy of ``base``."""
+    return (2 + 5 * len(base.tests) + 3 + 3 * len(base.diagnosis.options) + 3 + 3 * len(base.plans.options))
+
+
+def drive_workup(view, n: int = 0) -> None:
+    """Take a CaseWorkup through every step to the debrief, as a learner would."""
+    workup = view.workup
+    for k, box in enumerate(view.tests.values()):
+        box.value = k < workup.budget
+    view.order()
+    view.diagnosis.value = workup.diagnosis.options[n % len(workup.diagnosis.options)].id
+    view.confirm_diagnosis()
+    view.plan.value = workup.plans.options[n % len(workup.plans.options)].id
+    view.start_plan()
+    view.show_debrief()
 
 
 # ----------------------------------------------------------------------------- the audit

@@ -12,7 +12,6 @@ and invisible characters. The browser side is tests/browser/test_hostile_pages.p
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import json
 import re
@@ -140,45 +139,17 @@ def test_the_quiz_widget_shows_no_executable_html_for_any_hostile_string():
 # ----------------------------------------------------------------------------- the branching case
 
 
-def _hostile_workup(base, strings):
-    feed = iter(strings * 4)
-
-    def nxt():
-        return next(feed)
-
-    def choice(c):
-        return dataclasses.replace(c, label=nxt(), feedback=nxt(), citations=(nxt(),))
-
-    def decision(d):
-        return dataclasses.replace(d, prompt=nxt(), explanation=nxt(), citations=(nxt(),),
-                                   options=tuple(choice(c) for c in d.options))
-
-    tests = tuple(dataclasses.replace(t, label=nxt(), debrief=nxt(), citations=(nxt(),), finding=nxt(),
-                                      finding_without=nxt()) for t in base.tests)
-    return dataclasses.replace(base, title=nxt(), presentation=nxt(), tests=tests,
-                               diagnosis=decision(base.diagnosis), plans=decision(base.plans))
-
-
 def test_the_branching_case_shows_no_executable_html_for_any_hostile_string(monkeypatch):
     from kms_teach import workup_widget
     from kms_teach.workup import load_workup
 
     base = load_workup()
-    slots = 2 + 5 * len(base.tests) + 3 + 3 * len(base.diagnosis.options) + 3 + 3 * len(base.plans.options)
     found = []
-    groups = corpus.chunks(STRINGS, slots)
-    for n, group in enumerate(groups):
-        hostile = _hostile_workup(base, group)
+    for n, group in enumerate(corpus.chunks(STRINGS, corpus.workup_slots(base))):
+        hostile = corpus.hostile_workup(base, group)
         monkeypatch.setattr(workup_widget, "load_workup", lambda _name, hostile=hostile: hostile)
         view = workup_widget.CaseWorkup("hostile")
-        for k, box in enumerate(view.tests.values()):
-            box.value = k < hostile.budget
-        view.order()
-        view.diagnosis.value = hostile.diagnosis.options[n % len(hostile.diagnosis.options)].id
-        view.confirm_diagnosis()
-        view.plan.value = hostile.plans.options[n % len(hostile.plans.options)].id
-        view.start_plan()
-        view.show_debrief()
+        corpus.drive_workup(view, n)
         assert view.debrief is not None
         found += _problems_of(*_widget_texts(view.widget), where=f"work-up {n}")
     _tried("branching case", len(STRINGS))
