@@ -292,6 +292,8 @@ def read_question_file(path: str | Path) -> tuple[list[Question], list[Problem]]
     if topic != path.stem:
         problems.append(Problem(shown, line_for(lines, ["topic"]), "(file)", "topic",
                                 f"must equal the file name {path.stem!r}, not {topic!r}"))
+    if isinstance(data.get("title"), str) and (found := RAW_HTML.search(data["title"])):
+        problems.append(Problem(shown, line_for(lines, ["title"]), "(file)", "title", found.reason))
     questions = []
     for index, raw in enumerate(data["questions"]):
         if index in bad_items:

@@ -334,6 +334,14 @@ def test_check_refuses_most_of_the_corpus_and_the_rest_renders_inert():
                            "and <https://example.org>; $\\frac{1}{2}$ & more") is None
 
 
+def test_check_also_names_unsafe_text_in_a_topic_title(tmp_path):
+    path = _question_file(tmp_path, "Which diagnosis is most likely?")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["title"] = "Differential <script>alert(1)</script>"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert any(p.field == "title" and "raw HTML" in p.message for p in check_paths([path]))
+
+
 def test_counts(capsys):
     """Print the closing numbers: hostile strings x render paths tried (filled by the tests above)."""
     with capsys.disabled():
