@@ -20,6 +20,7 @@ import traitlets
 
 from .cases import case_names, load_case
 from .describe import describe_course, describe_panel, describe_standard_care
+from .markup import to_text
 from .model import simulate
 from .parameters import load_parameters
 from .plots import CourseFigure, TrappingFigure, png_img_tag  # noqa: F401 (png_img_tag re-exported)
@@ -345,7 +346,7 @@ class TreatmentPlanner(_Explorer):
         self.choices, self.start_days, self.stop_days = {}, {}, {}
         rows = []
         for name, treatment in self.catalogue.items():
-            box = w.Checkbox(value=False, description=treatment.label, indent=False,
+            box = w.Checkbox(value=False, description=to_text(treatment.label), indent=False,  # MathJax typesets labels
                              layout=w.Layout(width="230px"))
             start = w.BoundedIntText(value=0, min=0, max=self.days - 1, description="from day",
                                      style=_STYLE, layout=w.Layout(width="140px"))
