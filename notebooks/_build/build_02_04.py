@@ -249,7 +249,7 @@ print("Typical activity:", kt.describe.describe_course(typical, "platelets"))
 print("Double activity: ", kt.describe.describe_course(doubled, "platelets"))
 """),
 ("md", """
-Doubling the activity roughly halved the final count, from 18 to 9 ×10^9/L
+Doubling the activity roughly halved the final count, from 21 to 11 ×10^9/L
 (model output). The marrow was already near its ceiling and could not make up
 the extra loss, yet the count never reached zero.
 """),
