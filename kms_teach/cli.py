@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     chk = sub.add_parser("check", help="validate question, case and parameter files (exit 1 on any problem)")
     chk.add_argument("paths", nargs="*", metavar="PATH",
                      help="files or folders to check (default: the installed assets folder)")
+    chk.add_argument("--stats", action="store_true",
+                     help="also print the bank's key positions, key-length shares beside chance, "
+                          "Bloom mix and items per objective")
     return parser
 
 
@@ -305,6 +308,10 @@ def _check(args) -> int:
 
     paths = args.paths or [assets_dir()]
     problems = check_paths(paths)
+    if getattr(args, "stats", False):
+        from .check import bank_statistics
+
+        print(bank_statistics(paths))
     for problem in problems:
         print(problem)
     if problems:

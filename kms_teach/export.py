@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 
 from . import NOTICE
 from .markup import to_html
-from .questions import Bank, Question, case_panel, expected_value
+from .questions import Bank, Question, expected_value, panel_text
 
 __all__ = ["select_questions", "to_gift", "to_jupyterquiz", "to_html_handout", "FORMATS", "not_exportable"]
 
@@ -54,7 +54,7 @@ def not_exportable(questions: Iterable[Question], fmt: str) -> list[str]:
 def _panel_text(q: Question) -> str:
     if q.case is None:
         return ""
-    return f"Laboratory results (simulated, day {q.case.day:g}):\n\n" + str(case_panel(q))
+    return f"Laboratory results (simulated, day {q.case.day:g}):\n\n" + panel_text(q)
 
 
 def _sources(q: Question) -> str:
