@@ -673,7 +673,15 @@ def lint_objectives(q: Question) -> list[Problem]:
     return [_problem(q, "objectives", f"unknown objective id {o!r}") for o in q.objectives if o not in OBJECTIVES]
 
 
-ITEM_RULES = (lint_absolute_terms, lint_hedged_key, lint_stem_key_repetition, lint_flagged_panel, lint_objectives)
+def lint_bloom(q: Question) -> list[Problem]:
+    """Every item states the Bloom level of the task it sets."""
+    if q.bloom not in BLOOM_LEVELS:
+        return [_problem(q, "bloom", f"give the item a `bloom` level: {', '.join(BLOOM_LEVELS)}")]
+    return []
+
+
+ITEM_RULES = (lint_absolute_terms, lint_hedged_key, lint_stem_key_repetition, lint_flagged_panel, lint_objectives,
+              lint_bloom)
 
 
 def key_length_shares(questions: Sequence[Question]) -> dict[str, float]:
