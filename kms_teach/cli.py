@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--id", action="append", default=[], metavar="ID", dest="ids", help="an item id; repeatable")
         command.add_argument("--difficulty", action="append", default=[], choices=("easy", "medium", "hard"),
                              help="repeatable")
-        command.add_argument("--lesson", type=int, choices=range(5), metavar="N", help="items tagged for lesson N (0-4)")
+        command.add_argument("--lesson", type=int, choices=range(7), metavar="N", help="items tagged for lesson N (0-6)")
         command.add_argument("--n", type=_count, default=None, help="draw this many of the matching items")
         command.add_argument("--seed", type=_seed, default=0, help="random seed for --n (default 0)")
         command.add_argument("--bank", default=None, metavar="DIR",

@@ -44,7 +44,7 @@ class Quiz(_Explorer):
     Parameters
     ----------
     lesson : int, optional
-        Use the items tagged for this lesson (0-4).
+        Use the items tagged for this lesson (0-6).
     topics : iterable of str, optional
         Use the items of these topics (e.g. ``["treatment"]``).
     ids : sequence of str, optional
