@@ -521,7 +521,8 @@ def lint_bank(questions: Sequence[Question], where: str = "assets/questions", *,
     and, once there are at least 10 single-best-answer items (a single file of
     three proves nothing), where the correct option sits and how its length
     ranks against chance. ``coverage`` adds the rule that every lesson
-    objective is assessed by at least two items (for a whole bank only).
+    objective is assessed by at least two items, for a whole bank: one with
+    at least two items per objective.
     """
     problems = _duplicate_ids(questions)
     for q in questions:
@@ -546,7 +547,8 @@ def lint_bank(questions: Sequence[Question], where: str = "assets/questions", *,
                                         f"option {position + 1} is correct in {count / len(single):.0%} of "
                                         f"single-best-answer items (limit {POSITION_LIMIT:.0%})"))
         problems.extend(lint_key_length(questions, where))
-    if coverage:
+    # A folder too small to assess every objective twice is a class's own quiz bank, not the whole bank.
+    if coverage and len(questions) >= 2 * len(OBJECTIVES):
         problems.extend(lint_coverage(questions, where))
     return problems
 

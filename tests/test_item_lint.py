@@ -157,7 +157,7 @@ def test_an_objective_assessed_by_fewer_than_two_items_is_reported():
     assert len(problems) == 1 and "L00.1 (1)" in problems[0].message
 
 
-def test_a_single_file_is_not_held_to_whole_bank_coverage(tmp_path):
+def test_only_a_whole_bank_is_held_to_objective_coverage(tmp_path):
     path = tmp_path / "questions" / "demo.yaml"
     path.parent.mkdir()
     raw = {"id": "demo-one", "objective": "o", "difficulty": "easy", "bloom": "remember", "objectives": ["L04.1"],
@@ -166,8 +166,13 @@ def test_a_single_file_is_not_held_to_whole_bank_coverage(tmp_path):
            "answers": [{"answer": "Sirolimus", "correct": True, "feedback": "f"},
                        {"answer": "Propranolol", "feedback": "f"}, {"answer": "Interferon", "feedback": "f"}]}
     path.write_text(yaml.safe_dump({"topic": "demo", "title": "Demo", "questions": [raw]}))
-    assert check_paths([path]) == []
-    assert [p.field for p in check_paths([path.parent])] == ["objectives"]  # a folder is a whole bank
+    assert check_paths([path]) == [] and check_paths([path.parent]) == []  # one item: a class's own bank
+    many = [{**raw, "id": f"demo-item{i}", "question": f"Which drug is first line for infant {i}?"}
+            for i in range(2 * len(OBJECTIVES))]
+    path.write_text(yaml.safe_dump({"topic": "demo", "title": "Demo", "questions": many}))
+    coverage = [p for p in check_paths([path.parent]) if p.item == "(bank)" and p.field == "objectives"]
+    assert len(coverage) == 1 and "L00.1 (0)" in coverage[0].message
+    assert not [p for p in check_paths([path]) if p.item == "(bank)" and p.field == "objectives"]
 
 
 # ---------------------------------------------------------------- statistics and the unflagged panel
