@@ -23,7 +23,7 @@ from .markup import to_html, to_text
 from .plots import CourseFigure, png_img_tag
 from .progress import Progress, ProgressError, load_progress, save_progress
 from .questions import Bank, Question, case_panel, consequence, grade, load_bank, parse_number
-from .widgets import _Explorer
+from .widgets import REPORT_PRE_STYLE, PageStyle, RadioGroup, _Explorer
 
 __all__ = ["Quiz"]
 
@@ -95,7 +95,8 @@ class Quiz(_Explorer):
         self.previous_button.on_click(lambda _b: self.go(self.position - 1))
         self.next_button.on_click(lambda _b: self.go(self.position + 1))
         self.score = w.HTML()
-        self.retry_button = w.Button(description="Retry with new order", tooltip="Clear your answers and reshuffle")
+        self.retry_button = w.Button(description="Retry with new order", tooltip="Clear your answers and reshuffle",
+                                     layout=w.Layout(width="auto"))  # the default width cuts the name
         self.retry_button.on_click(self.retry)
         self.file = w.Text(value=progress_file, description="Answers file", style=_STYLE,
                            layout=w.Layout(width="360px"))
@@ -114,7 +115,7 @@ class Quiz(_Explorer):
             self.check_button, self.feedback, self.consequence_image,
             w.HBox([self.previous_button, self.next_button]), self.score,
             w.HBox([self.retry_button]), w.HBox([self.file, self.save_button, self.load_button]),
-            self.file_status,
+            self.file_status, PageStyle(),
         ])
         self._deal()
 
@@ -169,7 +170,7 @@ class Quiz(_Explorer):
         if q.case is not None:
             panel = case_panel(q)
             self.panel.value = (f"<p><strong>Laboratory results</strong> (simulated, day {q.case.day:g})</p>"
-                                f'<pre style="font-size:12px;line-height:1.3">{html.escape(str(panel))}</pre>'
+                                f'<pre style="{REPORT_PRE_STYLE}">{html.escape(str(panel))}</pre>'
                                 f"<p>{html.escape(describe_panel(panel))}</p>")
         else:
             self.panel.value = ""
@@ -191,9 +192,11 @@ class Quiz(_Explorer):
         order = self.orders[q.id]
         previous = self.responses.get(q.id)
         if q.type == "multiple_choice":
-            self.choice = w.RadioButtons(
+            # RadioGroup, not ipywidgets' RadioButtons: its arrow keys stay in the group in
+            # JupyterLab and Notebook 7 instead of moving the notebook to another cell
+            self.choice = RadioGroup(
                 options=[(self._option_label(q, i, k), i) for k, i in enumerate(order)],
-                value=previous, description="Your answer", style=_STYLE, layout=w.Layout(width="auto"))
+                value=previous, description="Your answer")
             return (self.choice,)
         if q.type == "many_choice":
             chosen = set(previous or ())
@@ -209,8 +212,11 @@ class Quiz(_Explorer):
         self.sequence = w.Select(options=[(to_text(q.options[i].text), i) for i in current],
                                  value=current[0], rows=len(current), description="Order (first at top)",
                                  style=_STYLE, layout=w.Layout(width="auto"))
-        up = w.Button(description="Move selected step up", tooltip="Move the selected step one place earlier")
-        down = w.Button(description="Move selected step down", tooltip="Move the selected step one place later")
+        # short, distinct names: longer ones were cut to the same "Move selected step..."
+        up = w.Button(description="Move up", tooltip="Move the selected step one place earlier",
+                      layout=w.Layout(width="auto"))
+        down = w.Button(description="Move down", tooltip="Move the selected step one place later",
+                        layout=w.Layout(width="auto"))
         up.on_click(lambda _b: self.move(-1))
         down.on_click(lambda _b: self.move(+1))
         return (w.HTML("<p><em>Select a step, then move it; the first step goes at the top.</em></p>"),
