@@ -23,7 +23,7 @@ from .markup import to_html, to_text
 from .plots import CourseFigure, png_img_tag
 from .progress import Progress, ProgressError, load_progress, save_progress
 from .questions import Bank, Question, case_panel, consequence, grade, load_bank, parse_number
-from .widgets import REPORT_PRE_STYLE, PageStyle, RadioGroup, _Explorer
+from .widgets import KEYS_CLASS, REPORT_PRE_STYLE, PageStyle, RadioGroup, _Explorer
 
 __all__ = ["Quiz"]
 
@@ -201,7 +201,8 @@ class Quiz(_Explorer):
         if q.type == "many_choice":
             chosen = set(previous or ())
             self.ticks = [w.Checkbox(value=i in chosen, description=self._option_label(q, i, k), indent=False,
-                                     layout=w.Layout(width="auto")) for k, i in enumerate(order)]
+                                     layout=w.Layout(width="auto"), _dom_classes=(KEYS_CLASS,))
+                          for k, i in enumerate(order)]
             return (w.HTML("<p><em>Tick every option that applies.</em></p>"), *self.ticks)
         if q.type == "numeric":
             self.number = w.Text(value="" if previous is None else f"{previous:g}",
@@ -211,7 +212,8 @@ class Quiz(_Explorer):
         current = list(previous) if previous is not None else list(order)
         self.sequence = w.Select(options=[(to_text(q.options[i].text), i) for i in current],
                                  value=current[0], rows=len(current), description="Order (first at top)",
-                                 style=_STYLE, layout=w.Layout(width="auto"))
+                                 style=_STYLE, layout=w.Layout(width="auto"),
+                                 _dom_classes=(KEYS_CLASS,))  # arrow keys stay in the list in JupyterLab
         # short, distinct names: longer ones were cut to the same "Move selected step..."
         up = w.Button(description="Move up", tooltip="Move the selected step one place earlier",
                       layout=w.Layout(width="auto"))

@@ -41,14 +41,28 @@ _STYLE = {"description_width": "initial"}
 
 
 #: Keys a control handles itself. JupyterLab 4 and Notebook 7 bind the arrow keys, Home/End
-#: and Page Up/Down as notebook shortcuts on the document; a key event that bubbles out of a
-#: focused control moves the notebook to another cell instead of moving the control.
+#: and Page Up/Down as notebook shortcuts: a key event that reaches them moves the notebook to
+#: another cell instead of moving the control. Notebook 7 reads keys on the document in the
+#: capture phase, before they reach the control, so stopping them at the control is too late:
+#: one listener on the window (the first stop of the capture phase) stops these keys when they
+#: are aimed at one of our controls. The browser's own handling of the key (moving a range
+#: input, choosing the next radio button) is a default action and still happens.
 _OWN_KEYS_JS = """
 const OWN_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End",
                           "PageUp", "PageDown", " "]);
-const keepKeys = (element) => element.addEventListener("keydown", (event) => {
-  if (OWN_KEYS.has(event.key) && !event.altKey && !event.ctrlKey && !event.metaKey) event.stopPropagation();
-});
+// our own controls, and ipywidgets controls given the class KEYS_CLASS (list boxes, tick boxes)
+const CONTROLS = ".kms-slider input, .kms-radio input, .kms-keys input, .kms-keys select";
+const GUARD = Symbol.for("kms-teach.own-keys");
+if (!window[GUARD]) {
+  window[GUARD] = true;
+  window.addEventListener("keydown", (event) => {
+    const target = event.target;
+    if (OWN_KEYS.has(event.key) && !event.altKey && !event.ctrlKey && !event.metaKey
+        && target instanceof Element && target.matches(CONTROLS)) {
+      event.stopPropagation();
+    }
+  }, true);
+}
 """
 
 _SLIDER_ESM = _OWN_KEYS_JS + """
@@ -61,7 +75,6 @@ function render({ model, el }) {
   text.className = "kms-slider-label";
   const input = document.createElement("input");
   input.type = "range";
-  keepKeys(input);
   const readout = document.createElement("output");
   readout.className = "kms-slider-readout";
   label.append(text, input, readout);
@@ -187,8 +200,7 @@ function render({ model, el }) {
       input.name = name;
       input.value = String(k);
       input.disabled = model.get("disabled");
-      keepKeys(input);
-      input.addEventListener("change", () => {
+          input.addEventListener("change", () => {
         if (!input.checked) return;
         model.set("index", k);
         model.save_changes();
@@ -303,14 +315,21 @@ class RadioGroup(anywidget.AnyWidget):
         return None if self.index is None else self.options[self.index][0]
 
 
-class PageStyle(anywidget.AnyWidget):
-    """Draws nothing; puts the page-wide focus ring and monospace lab report rules in the page.
+#: Give an ipywidgets list box, tick box or radio button group this DOM class (``_dom_classes``)
+#: to keep its arrow keys and Space in JupyterLab and Notebook 7 (see ``_OWN_KEYS_JS``).
+KEYS_CLASS = "kms-keys"
 
-    Every explorer and quiz includes one, so the rules apply even where no slider or radio
-    group is on screen (anywidget adds a widget's CSS to the page head once per class).
+
+class PageStyle(anywidget.AnyWidget):
+    """Draws nothing; puts the page-wide focus ring, monospace lab report rules and key guard in the page.
+
+    Every explorer and quiz includes one, so these apply even where no slider or radio group
+    is on screen (anywidget adds a widget's CSS to the page head once per class). The key
+    guard keeps the arrow keys and Space of our controls, and of ipywidgets controls with the
+    class :data:`KEYS_CLASS`, from reaching the notebook's shortcuts.
     """
 
-    _esm = "export default { render({ el }) { el.style.display = 'none'; } };"
+    _esm = _OWN_KEYS_JS + "export default { render({ el }) { el.style.display = 'none'; } };"
     _css = _PAGE_CSS
 
 

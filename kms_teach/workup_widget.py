@@ -20,7 +20,7 @@ import ipywidgets as w
 
 from .markup import to_html
 from .plots import CourseFigure, png_img_tag
-from .widgets import _Explorer, _summary_html, _text_block
+from .widgets import KEYS_CLASS, PageStyle, _Explorer, _summary_html, _text_block
 from .workup import WorkupSession, load_workup
 
 __all__ = ["CaseWorkup"]
@@ -77,14 +77,16 @@ class CaseWorkup(_Explorer):
         self.results = w.HTML()
 
         self.diagnosis = w.RadioButtons(options=[(o.label, o.id) for o in wk.diagnosis.options], value=None,
-                                        description="Your diagnosis", style=_STYLE, layout=w.Layout(width="auto"))
+                                        description="Your diagnosis", style=_STYLE, layout=w.Layout(width="auto"),
+                                        _dom_classes=(KEYS_CLASS,))  # arrow keys work in JupyterLab too
         self.diagnosis_button = w.Button(description="Confirm this diagnosis", layout=w.Layout(width="auto"),
                                          tooltip="Commit to the diagnosis chosen above and read the feedback")
         self.diagnosis_button.on_click(self.confirm_diagnosis)
         self.diagnosis_feedback = w.HTML()
 
         self.plan = w.RadioButtons(options=[(o.label, o.id) for o in wk.plans.options], value=None,
-                                   description="Your plan", style=_STYLE, layout=w.Layout(width="auto"))
+                                   description="Your plan", style=_STYLE, layout=w.Layout(width="auto"),
+                                   _dom_classes=(KEYS_CLASS,))
         self.plan_button = w.Button(description="Start this treatment plan", layout=w.Layout(width="auto"),
                                     tooltip=f"Simulate {wk.course_days:g} days on the chosen plan beside no treatment")
         self.plan_button.on_click(self.start_plan)
@@ -111,7 +113,7 @@ class CaseWorkup(_Explorer):
             w.HTML(f"<h4>Step 3. Treatment</h4>{to_html(wk.plans.prompt)}"),
             self.plan, self.plan_button, self.plan_feedback, self.image, self.summary,
             w.HTML("<h4>Step 4. Debrief</h4>"),
-            self.debrief_button, self.debrief_view, self.status, self.restart,
+            self.debrief_button, self.debrief_view, self.status, self.restart, PageStyle(),
         ])
         self.reset()
 

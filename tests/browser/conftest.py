@@ -1,12 +1,13 @@
-"""Real-browser tests: the lessons served by Voila and JupyterLab, driven by Playwright in Chromium.
+"""Real-browser tests: the lessons served by Voila, JupyterLab and Notebook 7, driven by Playwright in Chromium.
 
-What this sets up (all session-scoped, all bounded in time):
+What this sets up (all bounded in time):
 
-- Voila (``voila notebooks``) and, for the JupyterLab test only, JupyterLab, each on
-  127.0.0.1 on a free port, with kernel culling on. Jupyter's config, data and runtime
-  folders, IPython's folder and TMPDIR point into a temporary folder, so nothing leaks into
-  the user's Jupyter set-up and no connection file is left behind. Each server is polled
-  with a deadline and stopped through its own process handle (terminate, wait, kill).
+- Voila (``voila notebooks``, one per session), JupyterLab and Notebook 7 (one server per
+  test module that uses them), each on 127.0.0.1 on a free port, with kernel culling on.
+  Jupyter's config, data and runtime folders, IPython's folder and TMPDIR point into a
+  temporary folder, so nothing leaks into the user's Jupyter set-up and no connection file
+  is left behind. Each server is polled with a deadline and stopped through its own process
+  handle (terminate, wait, kill).
 - One Chromium (Debian's ``/usr/bin/chromium``; Playwright never downloads a browser),
   launched with the flags from ``shared/testing-notes.md``.
 - Every page gets a fresh browser context that records console messages, uncaught page
@@ -16,9 +17,9 @@ What this sets up (all session-scoped, all bounded in time):
 - Each lesson is loaded once in Voila (on first use) and kept open: on load the page is
   screenshotted into ``tests/browser/screenshots/`` (git-ignored) and axe-core is run on it.
 
-The tests skip, with the reason, only when the ``playwright`` module or a Chromium
-executable is missing. A missing axe-core fails the accessibility tests with the command
-that installs it.
+Playwright and axe-core (inside ``axe-playwright-python``) come from PyPI with the test
+extras. Chromium does not: without it every test here skips with one line that says how to
+install it (``.ci/run`` installs it, and in CI a skip fails the run).
 """
 
 from __future__ import annotations
@@ -47,8 +48,7 @@ NOTEBOOKS_DIR = ROOT / "notebooks"
 #: The lessons, in order (00-05). Other notebooks in the folder are not lessons.
 LESSONS = sorted(p.name for p in NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 SCREENSHOTS = HERE / "screenshots"
-AXE_JS = ROOT / ".ci" / "node" / "node_modules" / "axe-core" / "axe.min.js"
-AXE_INSTALL = "npm install --no-save --prefix .ci/node axe-core@4"
+CHROMIUM_INSTALL = "apt-get install -y chromium"
 
 #: Flags measured to work here (see shared/testing-notes.md).
 CHROMIUM_ARGS = [
@@ -98,33 +98,20 @@ def find_chromium() -> str | None:
     return None
 
 
-def _why_unavailable() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright module is not installed (python -m pip install -e '.[test]')"
+@pytest.fixture(scope="session", autouse=True)
+def _needs_chromium():
+    # Session-scoped and autouse, so it runs before any server or browser fixture; every test
+    # of the folder skips here, at the same place, which pytest reports as one line.
     if find_chromium() is None:
-        return ("no Chromium executable found (Debian: apt-get install -y chromium, "
-                "or set KMS_TEACH_CHROMIUM to a Chromium binary); never run 'playwright install'")
-    return None
-
-
-def pytest_collection_modifyitems(config, items):
-    reason = _why_unavailable()
-    if reason is None:
-        return
-    skip = pytest.mark.skip(reason=f"browser tests skipped: {reason}")
-    for item in items:
-        if HERE in Path(str(item.path)).resolve().parents:
-            item.add_marker(skip)
+        pytest.skip(f"Chromium (Debian package) not found; install it with: {CHROMIUM_INSTALL} "
+                    "(or set KMS_TEACH_CHROMIUM to a Chromium binary; never run 'playwright install')")
 
 
 def axe_source() -> str:
-    """axe-core's script; fails the test with the install command when it is missing."""
-    if not AXE_JS.is_file():
-        pytest.fail(f"axe-core is missing ({AXE_JS.relative_to(ROOT)} not found). Install it from the "
-                    f"repository root with:\n    {AXE_INSTALL}\n(.ci/run does this in CI.)", pytrace=False)
-    return AXE_JS.read_text(encoding="utf-8")
+    """axe-core's script, as shipped inside the axe-playwright-python package (PyPI)."""
+    import axe_playwright_python
+
+    return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
 
 
 # ----------------------------------------------------------------------------- servers
@@ -273,27 +260,49 @@ def voila_server(jupyter_env, tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def jupyterlab_server(jupyter_env, tmp_path_factory):
-    """JupyterLab on 127.0.0.1 with a token, serving a copy of notebooks/ (nothing is written back)."""
-    root = tmp_path_factory.mktemp("lab-root")
+def start_jupyter(app: str, jupyter_env: dict, tmp_path_factory) -> Server:
+    """JupyterLab (``app="jupyterlab"``) or Notebook 7 (``app="notebook"``) on 127.0.0.1 with a
+    token, serving a copy of the lessons (so nothing is ever saved into the repository).
+
+    Both refuse to run as root without ``--allow-root`` (CI machines run as root).
+    """
+    root = tmp_path_factory.mktemp(f"{app}-root")
     for notebook in LESSONS:
         shutil.copy2(NOTEBOOKS_DIR / notebook, root / notebook)
     token = secrets.token_hex(16)
-    log = tmp_path_factory.mktemp("logs") / "jupyterlab.log"
+    log = tmp_path_factory.mktemp("logs") / f"{app}.log"
+    app_flags = {
+        "jupyterlab": ["--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                       "--LabApp.extension_manager=readonly"],  # never asks PyPI for extensions
+        "notebook": [],
+    }[app]
 
     def argv(port):
-        return [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+        return [sys.executable, "-m", app, "--no-browser", "--ServerApp.ip=127.0.0.1",
                 f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
                 f"--ServerApp.root_dir={root}", "--MappingKernelManager.cull_interval=10",
-                "--MappingKernelManager.cull_idle_timeout=60",
-                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-                "--LabApp.extension_manager=readonly",  # never asks PyPI for extensions
+                "--MappingKernelManager.cull_idle_timeout=60", *app_flags,
                 *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])]
 
-    server, base = start_server("JupyterLab", argv, cwd=root, env=jupyter_env,
+    name = {"jupyterlab": "JupyterLab", "notebook": "Notebook 7"}[app]
+    server, base = start_server(name, argv, cwd=root, env=jupyter_env,
                                 ready_path=f"/api/status?token={token}", log_path=log)
     server.base_url, server.token = base, token
+    return server
+
+
+@pytest.fixture(scope="module")
+def jupyterlab_server(jupyter_env, tmp_path_factory):
+    """JupyterLab for one test module (started on first use, stopped after the module)."""
+    server = start_jupyter("jupyterlab", jupyter_env, tmp_path_factory)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def notebook7_server(jupyter_env, tmp_path_factory):
+    """Notebook 7 for one test module (started on first use, stopped after the module)."""
+    server = start_jupyter("notebook", jupyter_env, tmp_path_factory)
     yield server
     server.stop()
 
@@ -418,7 +427,7 @@ class LessonPage:
     page: object
     recorder: Recorder
     load_seconds: float
-    axe: dict | None = None  # axe-core results right after load (None: axe-core missing)
+    axe: dict | None = None  # axe-core results right after load
     screenshot: Path | None = None
     external_at_load: list = field(default_factory=list)  # non-loopback requests while loading
 
@@ -508,8 +517,7 @@ class VoilaLessons:
             element = explorer.as_element()
             if element is not None:
                 element.screenshot(path=str(SCREENSHOTS / f"voila-{lesson.stem}-explorer{n + 1}.png"))
-        if AXE_JS.is_file():
-            lesson.axe = run_axe(page, AXE_JS.read_text(encoding="utf-8"))
+        lesson.axe = run_axe(page, axe_source())
         return lesson
 
     def close(self):
@@ -557,7 +565,7 @@ def voila_landing(browser, voila_server, screenshots) -> LandingPage:
         # the listing is drawn by script: wait for the first lesson's name
         page.get_by_text(LESSONS[0]).first.wait_for(timeout=PAGE_TIMEOUT_MS)
         page.screenshot(path=str(screenshots / "voila-landing.png"), full_page=True)
-        axe = run_axe(page, AXE_JS.read_text(encoding="utf-8")) if AXE_JS.is_file() else None
+        axe = run_axe(page, axe_source())
         return LandingPage(page.locator("body").inner_text(), recorder, axe)
     finally:
         page.context.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import LESSONS, axe_source, record_axe
+from conftest import LESSONS, record_axe
 
 BLOCKING = ("critical", "serious")
 
@@ -26,15 +26,11 @@ def describe(violations: list[dict]) -> str:
 @pytest.mark.parametrize("notebook", LESSONS)
 def test_axe_finds_no_critical_or_serious_violation(voila_lessons, notebook):
     lesson = voila_lessons(notebook)
-    if lesson.axe is None:
-        axe_source()  # fails with the command that installs axe-core
     blocking = [v for v in record_axe(lesson.stem, lesson.axe) if v["impact"] in BLOCKING]
     assert not blocking, f"{notebook}: axe-core found critical/serious violations:\n{describe(blocking)}"
 
 
 def test_axe_on_the_landing_page(voila_landing):
-    if voila_landing.axe is None:
-        axe_source()  # fails with the command that installs axe-core
     blocking = [v for v in record_axe("landing page", voila_landing.axe) if v["impact"] in BLOCKING]
     assert not blocking, f"landing page: axe-core found critical/serious violations:\n{describe(blocking)}"
 
