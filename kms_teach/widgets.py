@@ -186,8 +186,11 @@ function render({ model, el }) {
   groups += 1;
   const name = `kms-radio-${groups}-${Math.random().toString(36).slice(2, 10)}`;
   let inputs = [];
+  let pending = 0;  // choices sent to the kernel and not yet echoed back
   const check = () => {
     const index = model.get("index");
+    fieldset.dataset.kernelIndex = index === null ? "" : String(index);  // what the kernel holds
+    if (pending > 0) return;  // an older echo must not undo a newer choice on screen
     inputs.forEach((input, k) => { input.checked = k === index; });
   };
   const build = () => {
@@ -200,10 +203,13 @@ function render({ model, el }) {
       input.name = name;
       input.value = String(k);
       input.disabled = model.get("disabled");
-          input.addEventListener("change", () => {
+      input.addEventListener("change", () => {
         if (!input.checked) return;
-        model.set("index", k);
-        model.save_changes();
+        // A message, not a state sync: ipywidgets holds back a state sync while an earlier one
+        // is unanswered, so a quick "choose, then Check answer" could be graded on the old
+        // choice. The kernel answers each choice with an index update.
+        pending += 1;
+        model.send({ choose: k });
       });
       const span = document.createElement("span");
       span.textContent = text;  // plain text, never markup
@@ -211,6 +217,7 @@ function render({ model, el }) {
       fieldset.append(label);
       return input;
     });
+    pending = 0;
     check();
   };
   const describe = () => {
@@ -218,7 +225,7 @@ function render({ model, el }) {
     fieldset.disabled = model.get("disabled");
   };
   model.on("change:labels", build);
-  model.on("change:index", check);
+  model.on("change:index", () => { pending = Math.max(0, pending - 1); check(); });
   model.on("change:description", describe);
   model.on("change:disabled", () => { describe(); build(); });
   describe();
@@ -262,6 +269,13 @@ class RadioGroup(anywidget.AnyWidget):
         super().__init__(**kwargs)
         self.options = list(options)
         self.value = value
+        self.on_msg(self._on_choose)
+
+    def _on_choose(self, _widget, content, _buffers) -> None:
+        """The learner chose option ``content["choose"]`` in the browser."""
+        index = content.get("choose") if isinstance(content, dict) else None
+        if isinstance(index, int) and 0 <= index < len(self.options) and not self.disabled:
+            self.index = index
 
     @property
     def values(self) -> list:

@@ -569,3 +569,215 @@ def voila_landing(browser, voila_server, screenshots) -> LandingPage:
         return LandingPage(page.locator("body").inner_text(), recorder, axe)
     finally:
         page.context.close()
+
+
+# ----------------------------------------------------------------------------- JupyterLab and Notebook 7
+
+#: The notebook on screen (JupyterLab keeps hidden panels of other tabs in the page).
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+#: Top-level widget views in the open notebook's outputs.
+PANEL_WIDGETS = f"{PANEL} .jp-Cell-outputArea .jp-OutputArea-output > .jupyter-widgets"
+#: Where each front end opens a notebook.
+NOTEBOOK_URL = {"jupyterlab": "lab/tree", "notebook": "notebooks"}
+
+#: JavaScript: the kernel is up (named, idle). Before it starts the indicator also says idle,
+#: beside "No Kernel".
+KERNEL_READY_JS = """(panel) => {
+  const name = document.querySelector(panel + ' .jp-KernelName');
+  const state = document.querySelector(panel + ' .jp-Notebook-ExecutionIndicator');
+  return name && state && name.textContent.trim() !== 'No Kernel' && state.dataset.status === 'idle';
+}"""
+
+#: JavaScript: every code cell of the open notebook has run (an execution count, no "*").
+ALL_RUN_JS = """([panel, cells]) => {
+  const prompts = [...document.querySelectorAll(panel + ' .jp-CodeCell .jp-InputPrompt')]
+      .map(p => p.textContent.trim());
+  return prompts.length === cells && prompts.every(p => /^\\[\\d+\\]:$/.test(p));
+}"""
+
+
+def open_and_run_all(page, server, app: str, notebook: str, recorder: Recorder, screenshots: Path) -> float:
+    """Open ``notebook`` in JupyterLab or Notebook 7, wait for its kernel, Run All Cells from the
+    Run menu and wait until every cell has run and every widget is drawn; returns the seconds taken."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    started = time.monotonic()
+    page.goto(f"{server.base_url}/{NOTEBOOK_URL[app]}/{notebook}?reset&token={server.token}",
+              timeout=PAGE_TIMEOUT_MS)
+    panel = page.locator(PANEL)
+    panel.locator(".jp-CodeCell").first.wait_for(timeout=PAGE_TIMEOUT_MS)
+    page.wait_for_function(KERNEL_READY_JS, arg=PANEL, timeout=PAGE_TIMEOUT_MS, polling=100)
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    cells = len(code_cells(notebook))
+    try:
+        page.wait_for_function(ALL_RUN_JS, arg=[PANEL, cells], timeout=PAGE_TIMEOUT_MS, polling=250)
+        page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length >= n",
+                               arg=[PANEL_WIDGETS, expected_widget_views(notebook)], timeout=PAGE_TIMEOUT_MS)
+    except PlaywrightTimeout as exc:
+        page.screenshot(path=str(screenshots / f"{app}-{Path(notebook).stem}-timeout.png"))
+        prompts = panel.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+        raise AssertionError(f"{notebook} in {app}: Run All did not finish within {PAGE_TIMEOUT_MS / 1000:.0f} s; "
+                             f"prompts: {prompts}; browser errors: {recorder.errors()}; server log:\n"
+                             f"{server.log_tail(2000)}") from exc
+    return time.monotonic() - started
+
+
+def shut_down_kernels(server) -> None:
+    """Stop every kernel of a Jupyter server through its REST API (a lesson's kernel holds
+    over 100 MB; the next lesson gets its own)."""
+    headers = {"Authorization": f"token {server.token}"}
+    request = urllib.request.Request(f"{server.base_url}/api/kernels", headers=headers)
+    with _NO_PROXY.open(request, timeout=10) as response:
+        kernels = json.load(response)
+    for kernel in kernels:
+        request = urllib.request.Request(f"{server.base_url}/api/kernels/{kernel['id']}", headers=headers,
+                                         method="DELETE")
+        try:
+            _NO_PROXY.open(request, timeout=20).close()
+        except urllib.error.URLError:
+            pass  # already gone
+
+
+def active_element(page) -> str:
+    """What has the keyboard focus, for messages: tag, type and classes."""
+    return page.evaluate("""() => { const e = document.activeElement;
+        return e ? `${e.tagName.toLowerCase()}${e.type ? '[type=' + e.type + ']' : ''}.${[...e.classList].join('.')}` : 'none'; }""")
+
+
+#: JavaScript, for an explorer: its image, written summary and slider readouts.
+EXPLORER_STATE_JS = """(explorer) => ({
+  src: explorer.querySelector('.widget-html img').getAttribute('src'),
+  summary: [...explorer.querySelectorAll('[role=status]')].map(e => e.textContent)
+             .find(t => t.trim().startsWith('Summary:')) || null,
+  readouts: [...explorer.querySelectorAll('.kms-slider .kms-slider-readout')].map(r => r.textContent),
+})"""
+
+
+def operate_day_slider_by_keyboard(page, explorer) -> list[str]:
+    """Focus the explorer's day slider and press ArrowRight, End, Home and PageUp; after each key
+    check that the slider still has the focus, its value moved as the key says, and the figure
+    and the written summary (which names the day) followed. Returns the readouts seen."""
+    inputs = explorer.query_selector_all(".kms-slider input[type=range]")
+    labels = [e.inner_text() for e in explorer.query_selector_all(".kms-slider .kms-slider-label")]
+    index = next((i for i, label in enumerate(labels) if label.lower().startswith("day")), 0)
+    slider = inputs[index]
+    low, high, start = (float(slider.get_attribute(a) or 0) for a in ("min", "max", "value"))
+    slider.focus()
+    seen = []
+    for key in ("ArrowRight", "End", "Home", "PageUp"):
+        before = explorer.evaluate(EXPLORER_STATE_JS)
+        page.keyboard.press(key)
+        try:
+            page.wait_for_function(f"""([e, before, i]) => {{ const now = ({EXPLORER_STATE_JS})(e);
+                  return now.readouts[i] !== before.readouts[i] && now.src !== before.src
+                         && now.summary !== before.summary; }}""",
+                                   arg=[explorer, before, index], timeout=ACTION_TIMEOUT_MS, polling=50)
+        except Exception as exc:
+            after = explorer.evaluate(EXPLORER_STATE_JS)
+            raise AssertionError(f"{key} on the slider '{labels[index]}' changed nothing on screen (readout "
+                                 f"{before['readouts'][index]} -> {after['readouts'][index]}); the focus is on "
+                                 f"{active_element(page)}") from exc
+        assert slider.evaluate("s => document.activeElement === s"), (
+            f"{key} took the focus away from the slider, to {active_element(page)}")
+        after = explorer.evaluate(EXPLORER_STATE_JS)
+        value = float(after["readouts"][index])
+        expected = {"ArrowRight": lambda v: v > start, "End": lambda v: v == high, "Home": lambda v: v == low,
+                    "PageUp": lambda v: v > low}[key]
+        assert expected(value), f"{key}: slider '{labels[index]}' shows {value} (range {low}-{high}, start {start})"
+        day = after["readouts"][index]
+        assert re.search(rf"\b{re.escape(day)}\b", after["summary"] or ""), (
+            f"after {key} the summary does not name day {day}: {after['summary']}")
+        seen.append(day)
+    return seen
+
+
+def answer_quiz_item_by_keyboard(page, container, quiz) -> tuple[str, str]:
+    """In the quiz shown in ``container`` (built in Python as ``quiz``), go to its first
+    single-answer item with Enter on *Next question*, choose a wrong option with the arrow keys
+    and press Enter on *Check answer*, then the right one; returns both feedback texts."""
+    position = next(i for i, q in enumerate(quiz.questions) if q.type == "multiple_choice")
+    next_button = container.get_by_role("button", name="Next question")
+    for _ in range(position):
+        next_button.focus()
+        page.keyboard.press("Enter")
+    q = quiz.questions[position]
+    counter = f"Question {position + 1} of {len(quiz.questions)}"
+    page.wait_for_function("([el, t]) => el.textContent.includes(t)", arg=[container.element_handle(), counter],
+                           timeout=ACTION_TIMEOUT_MS)
+    order = quiz.orders[q.id]  # order[shown position] = index of the option in the file
+    right = order.index(q.correct_indices[0])
+    wrong = next(n for n in range(len(order)) if n != right)
+    radios = container.locator(".kms-radio input[type=radio]")
+    assert radios.count() == len(order), f"{radios.count()} radio buttons for {len(order)} options"
+    feedback = container.get_by_role("button", name="Check answer").locator("xpath=following-sibling::*[1]")
+    texts = []
+    for target in (wrong, right):
+        radios.first.focus()
+        page.keyboard.press("Space")  # choose option A, then walk down with the arrow key
+        for _ in range(target):
+            page.keyboard.press("ArrowDown")
+        checked = [radios.nth(n).is_checked() for n in range(len(order))]
+        assert checked == [n == target for n in range(len(order))], (
+            f"after Space and {target} ArrowDown the chosen options are {checked}; focus on {active_element(page)}")
+        assert radios.nth(target).evaluate("r => document.activeElement === r"), (
+            f"the arrow keys took the focus away from the options, to {active_element(page)}")
+        # the kernel has the choice (the group shows what the kernel holds in data-kernel-index)
+        page.wait_for_function("([f, k]) => f.dataset.kernelIndex === String(k)",
+                               arg=[container.locator(".kms-radio").element_handle(), target],
+                               timeout=ACTION_TIMEOUT_MS)
+        previous = feedback.text_content()
+        container.get_by_role("button", name="Check answer").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_function("([e, old]) => e.textContent !== old && e.textContent.trim() !== ''",
+                               arg=[feedback.element_handle(), previous], timeout=ACTION_TIMEOUT_MS)
+        texts.append(feedback.inner_text())
+    return texts[0], texts[1]
+
+
+def quiz_containers(page, scope: str):
+    """Each quiz's box (the parent of its *Check answer* button), in page order."""
+    buttons = page.locator(f"{scope} button.widget-button", has_text=re.compile(r"^\s*Check answer\s*$"))
+    return [buttons.nth(k).locator("xpath=..") for k in range(buttons.count())]
+
+
+def explorers_in_panel(page):
+    return [h.as_element() for h in page.evaluate_handle(
+        f"() => ({EXPLORERS_JS})().filter(e => e.closest('{PANEL}'))").get_properties().values()]
+
+
+def check_lesson_by_keyboard(app, server, browser, screenshots, notebook):
+    """Run ``notebook`` in ``app`` and work its sliders and first quiz with the keyboard."""
+    page, recorder = open_page(browser)
+    try:
+        open_and_run_all(page, server, app, notebook, recorder, screenshots)
+        panel = page.locator(PANEL)
+        errors = panel.locator(ERROR_OUTPUTS)
+        assert errors.count() == 0, (f"{notebook}: error output in {app}:\n"
+                                     + "\n---\n".join(errors.all_inner_texts())[:3000])
+        assert not ERROR_TEXT.search(panel.locator(".jp-Notebook").inner_text()), f"{notebook}: traceback text"
+        prompts = panel.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+        numbers = [int(re.sub(r"\D", "", p)) for p in prompts]
+        assert numbers == list(range(1, len(code_cells(notebook)) + 1)), f"cells ran out of order: {prompts}"
+
+        explorers = explorers_in_panel(page)
+        for explorer in explorers:
+            explorer.scroll_into_view_if_needed()
+            operate_day_slider_by_keyboard(page, explorer)
+        if explorers:
+            page.screenshot(path=str(screenshots / f"{app}-{notebook[:-6]}-slider.png"))
+
+        calls = quiz_calls(notebook)
+        containers = quiz_containers(page, PANEL)
+        assert len(containers) == len(calls), f"{notebook}: {len(containers)} quizzes on screen, {len(calls)} in the code"
+        containers[0].scroll_into_view_if_needed()
+        wrong, right = answer_quiz_item_by_keyboard(page, containers[0], build_quiz(calls[0]))
+        assert "Not right." in wrong and "Correct." not in wrong, wrong
+        assert "Correct." in right and "Not right." not in right, right
+        page.screenshot(path=str(screenshots / f"{app}-{notebook[:-6]}-quiz.png"))
+        errors = [e for e in recorder.errors() if "reading 'schema'" not in e]  # Notebook 7, upstream (L18)
+        assert errors == [], f"{notebook}: browser console errors in {app}: {errors}"
+        return len(explorers)
+    finally:
+        page.context.close()
+        shut_down_kernels(server)
