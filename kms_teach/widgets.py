@@ -107,7 +107,7 @@ export default { render };
 
 #: Page-wide rules for every control on a page that shows a kms-teach widget (anywidget puts a
 #: widget's CSS in the page head, once per widget class).
-#: - Focus: a 3 px ring in the theme's main text colour (black on JupyterLab's light theme,
+#: - Focus (widgets, and links and <details> in the lesson text): a 3 px ring in the theme's main text colour (black on JupyterLab's light theme,
 #:   21:1 against white; white on the dark theme), set off by 2 px so that it lies on the page
 #:   background and shows on blue buttons too. ipywidgets' own ring is 1 px and light blue.
 #: - Lab reports inside widgets: Voila's stylesheet gives <pre> in widgets a proportional font,
@@ -117,7 +117,8 @@ _PAGE_CSS = """
 .jupyter-widgets select:focus-visible, .jupyter-widgets textarea:focus-visible,
 .jupyter-widgets summary:focus-visible, .jupyter-widgets a:focus-visible,
 .jupyter-widgets.jupyter-button:focus-visible, .kms-slider input[type=range]:focus-visible,
-.kms-radio input[type=radio]:focus-visible {
+.kms-radio input[type=radio]:focus-visible,
+.jp-RenderedHTMLCommon summary:focus-visible, .jp-RenderedHTMLCommon a:focus-visible {
   outline: 3px solid var(--jp-ui-font-color0, #111111) !important;
   outline-offset: 2px !important;
 }

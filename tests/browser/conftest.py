@@ -400,11 +400,22 @@ def quiz_calls(notebook: str) -> list[str]:
     return calls
 
 
+_BANK = []  # the installed question bank, loaded once per run
+
+
 def build_quiz(call: str):
     """The same quiz the kernel builds for ``call``, built here (same seed, same deal)."""
+    from kms_teach.questions import load_bank
     from kms_teach.quiz import Quiz
 
-    return eval(call, {"Quiz": Quiz})  # noqa: S307 (source of our own notebooks)
+    if not _BANK:
+        _BANK.append(load_bank())
+
+    def quiz(*args, **kwargs):
+        kwargs.setdefault("bank", _BANK[0])  # a lesson that names its own bank keeps it
+        return Quiz(*args, **kwargs)
+
+    return eval(call, {"Quiz": quiz})  # noqa: S307 (source of our own notebooks)
 
 
 #: JavaScript: true once Voila has run every cell and every top-level widget is drawn.
