@@ -33,10 +33,31 @@ def no_skips_wanted() -> bool:
         os.environ.get("KMS_TEACH_NO_SKIPS", "").strip() == "1"
 
 
+#: Words in every "tool missing" skip reason of this suite.
+TOOL_SKIP_MARK = "; install it with: "
+
+
+def _where_skip_was_called(excinfo) -> tuple[str, int] | None:
+    """File and line (0-based, as pytest keeps them) of the last frame outside pytest."""
+    for entry in reversed(excinfo.traceback):
+        path = str(entry.path)
+        if "_pytest" not in path and "pluggy" not in path:
+            return path, entry.lineno
+    return None
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
+    if report.skipped and isinstance(report.longrepr, tuple) and TOOL_SKIP_MARK in report.longrepr[2] \
+            and call.excinfo is not None:
+        # pytest reports a skip raised in a fixture at each test's own line, which gives one
+        # summary line per test function; report it where the tool was looked for instead, so
+        # that a missing tool gives one line however many tests need it.
+        where = _where_skip_was_called(call.excinfo)
+        if where is not None:
+            report.longrepr = (where[0], where[1], report.longrepr[2])
     if report.skipped and not hasattr(report, "wasxfail") and no_skips_wanted():
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"

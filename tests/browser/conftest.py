@@ -89,9 +89,10 @@ ERROR_TEXT = re.compile(r"Traceback \(most recent call last\)|There was an error
 
 
 def find_chromium() -> str | None:
-    """Path of a Chromium executable: $KMS_TEACH_CHROMIUM, Debian's, or one on PATH."""
-    candidates = [os.environ.get("KMS_TEACH_CHROMIUM"), "/usr/bin/chromium"]
-    candidates += [shutil.which(name) for name in ("chromium", "chromium-browser")]
+    """Path of a Chromium executable: $KMS_TEACH_CHROMIUM when set (and then only that),
+    else Debian's, else one on PATH."""
+    chosen = os.environ.get("KMS_TEACH_CHROMIUM")
+    candidates = [chosen] if chosen else ["/usr/bin/chromium"] + [shutil.which(name) for name in ("chromium", "chromium-browser")]
     for candidate in candidates:
         if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
