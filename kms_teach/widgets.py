@@ -128,11 +128,14 @@ _PAGE_CSS = """
 """
 
 _SLIDER_CSS = _PAGE_CSS + """
-.kms-slider { display: flex; flex-wrap: wrap; align-items: center; gap: 0.4em 0.8em; max-width: 820px;
+/* One grid per slider with the same fixed label column, so that the tracks of the sliders of an
+   explorer start at the same x and a long label wraps within its column instead of pushing the
+   readout onto a line of its own. */
+.kms-slider { display: grid; grid-template-columns: min(19em, 38%) minmax(140px, 1fr) 4.5em;
+              align-items: center; column-gap: 0.8em; max-width: 820px;
               font-size: var(--jp-widgets-font-size, 13px); margin: 2px 0; }
-.kms-slider-label { flex: 0 1 auto; }
-.kms-slider input[type=range] { flex: 1 1 260px; min-width: 200px; }
-.kms-slider-readout { min-width: 3.5em; font-variant-numeric: tabular-nums; }
+.kms-slider input[type=range] { width: 100%; min-width: 0; margin: 0; }
+.kms-slider-readout { font-variant-numeric: tabular-nums; }
 """
 
 
@@ -463,6 +466,9 @@ class PlateletTrappingExplorer(_Explorer):
     PLAY_INTERVAL = 0.4  # seconds per day while playing
 
     def _on_play(self, change):
+        # the button says what pressing it does next (a toggle that only darkens is easy to miss)
+        self.play.description = "Pause the course" if change["new"] else "Play the course"
+        self.play.icon = "pause" if change["new"] else "play"
         if not change["new"]:
             return
         if self.day.value >= self.day.max:

@@ -301,3 +301,10 @@ def test_focus_ring_and_monospace_reports_reach_every_page(trapping):
 def test_prediction_uses_the_keyboard_safe_radio_group():
     box = widgets.PredictReveal("What happens?", ["up", "down"], "Down.")
     assert isinstance(box.choice, widgets.RadioGroup) and box.choice.description
+
+
+def test_play_button_says_pause_while_playing(trapping):
+    trapping._on_play({"new": True})  # as the toggle does when pressed (no event loop here)
+    assert trapping.play.description == "Pause the course" and trapping.play.icon == "pause"
+    trapping._on_play({"new": False})
+    assert trapping.play.description == "Play the course" and trapping.play.icon == "play"
