@@ -747,6 +747,54 @@ def answer_quiz_item_by_keyboard(page, container, quiz) -> tuple[str, str]:
     return texts[0], texts[1]
 
 
+def go_to_item(page, container, quiz, position: int) -> None:
+    """Show item ``position`` (0-based) with Enter on *Next question* / *Previous question*."""
+    current = int(re.search(r"Question (\d+) of", container.inner_text()).group(1)) - 1
+    name = "Next question" if position > current else "Previous question"
+    for _ in range(abs(position - current)):
+        container.get_by_role("button", name=name).focus()
+        page.keyboard.press("Enter")
+    counter = f"Question {position + 1} of {len(quiz.questions)}"
+    page.wait_for_function("([el, t]) => el.textContent.includes(t)", arg=[container.element_handle(), counter],
+                           timeout=ACTION_TIMEOUT_MS)
+
+
+def tick_and_order_by_keyboard(page, container, quiz) -> list[str]:
+    """Work the quiz's first multiple-select item (Space ticks a box, the focus stays) and its
+    first ordering item (the arrow keys choose a step in the list without leaving it, Enter on
+    *Move up* moves it) with the keyboard; returns the item types worked."""
+    worked = []
+    kinds = [q.type for q in quiz.questions]
+    if "many_choice" in kinds:
+        go_to_item(page, container, quiz, kinds.index("many_choice"))
+        box = container.locator(".widget-checkbox input[type=checkbox]").first
+        box.focus()
+        page.keyboard.press("Space")
+        assert box.is_checked(), "Space did not tick the box"
+        assert box.evaluate("b => document.activeElement === b"), f"Space moved the focus to {active_element(page)}"
+        worked.append("many_choice")
+    if "ordering" in kinds:
+        go_to_item(page, container, quiz, kinds.index("ordering"))
+        steps = container.locator(".widget-select select")
+        before = steps.locator("option").all_inner_texts()
+        steps.focus()
+        page.keyboard.press("Home")
+        page.keyboard.press("ArrowDown")
+        assert steps.evaluate("s => document.activeElement === s && s.selectedIndex === 1"), (
+            f"ArrowDown in the list of steps: focus on {active_element(page)}")
+        # give the kernel the selected step before the button is pressed: ipywidgets' list box
+        # sends no acknowledgement that a test could wait for, so this is a short fixed pause
+        page.wait_for_timeout(300)
+        container.get_by_role("button", name="Move up").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_function("([s, first]) => s.options[0].textContent !== first",
+                               arg=[steps.element_handle(), before[0]], timeout=ACTION_TIMEOUT_MS)
+        after = steps.locator("option").all_inner_texts()
+        assert after[:2] == [before[1], before[0]] and after[2:] == before[2:], (before, after)
+        worked.append("ordering")
+    return worked
+
+
 def quiz_containers(page, scope: str):
     """Each quiz's box (the parent of its *Check answer* button), in page order."""
     buttons = page.locator(f"{scope} button.widget-button", has_text=re.compile(r"^\s*Check answer\s*$"))
@@ -787,6 +835,7 @@ def check_lesson_by_keyboard(app, server, browser, screenshots, notebook):
         assert "Not right." in wrong and "Correct." not in wrong, wrong
         assert "Correct." in right and "Not right." not in right, right
         page.screenshot(path=str(screenshots / f"{app}-{notebook[:-6]}-quiz.png"))
+        tick_and_order_by_keyboard(page, containers[0], build_quiz(calls[0]))
         errors = [e for e in recorder.errors() if "reading 'schema'" not in e]  # Notebook 7, upstream (L18)
         assert errors == [], f"{notebook}: browser console errors in {app}: {errors}"
         return len(explorers)
