@@ -836,7 +836,9 @@ def check_lesson_by_keyboard(app, server, browser, screenshots, notebook):
         assert "Correct." in right and "Not right." not in right, right
         page.screenshot(path=str(screenshots / f"{app}-{notebook[:-6]}-quiz.png"))
         tick_and_order_by_keyboard(page, containers[0], build_quiz(calls[0]))
-        errors = [e for e in recorder.errors() if "reading 'schema'" not in e]  # Notebook 7, upstream (L18)
+        # Notebook 7.6 throws "Cannot read properties of undefined (reading 'schema')" while it
+        # loads, in its own code (browser review of 0.1.0, L18): not counted in Notebook 7 only
+        errors = [e for e in recorder.errors() if not (app == "notebook" and "reading 'schema'" in e)]
         assert errors == [], f"{notebook}: browser console errors in {app}: {errors}"
         return len(explorers)
     finally:
