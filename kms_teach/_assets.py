@@ -206,21 +206,21 @@ def _read_text(path: Path) -> str:
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise AssetError(path, "cannot be read: file not found") from None
+        raise AssetError(path, "cannot be read: file not found", line=1) from None
     except OSError as exc:
-        raise AssetError(path, f"cannot be read ({exc.__class__.__name__}: {exc.strerror or exc})") from None
+        raise AssetError(path, f"cannot be read ({exc.__class__.__name__}: {exc.strerror or exc})", line=1) from None
     if not stat.S_ISREG(info.st_mode):  # a folder, a FIFO (which would block), a device
-        raise AssetError(path, "is not a regular file")
+        raise AssetError(path, "is not a regular file", line=1)
     if info.st_size > MAX_FILE_BYTES:
         raise AssetError(path, f"is too large ({info.st_size} bytes; a content file may hold at most "
-                               f"{MAX_FILE_BYTES} bytes)")
+                               f"{MAX_FILE_BYTES} bytes)", line=1)
     try:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)  # bounded even if the file grows meanwhile
     except OSError as exc:
-        raise AssetError(path, f"cannot be read ({exc.__class__.__name__}: {exc.strerror or exc})") from None
+        raise AssetError(path, f"cannot be read ({exc.__class__.__name__}: {exc.strerror or exc})", line=1) from None
     if len(raw) > MAX_FILE_BYTES:
-        raise AssetError(path, f"is too large (a content file may hold at most {MAX_FILE_BYTES} bytes)")
+        raise AssetError(path, f"is too large (a content file may hold at most {MAX_FILE_BYTES} bytes)", line=1)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -233,7 +233,7 @@ def parse_content(text: str, path: str | Path = "<text>") -> Content:
     """Parse content text already read (see :func:`load_content`); value problems are collected."""
     path = Path(path)
     if len(text) > MAX_FILE_BYTES:
-        raise AssetError(path, f"is too large (a content file may hold at most {MAX_FILE_BYTES} bytes)")
+        raise AssetError(path, f"is too large (a content file may hold at most {MAX_FILE_BYTES} bytes)", line=1)
     try:
         loader = _Loader(text)
         try:
@@ -343,6 +343,11 @@ class _Walk:
                                             line, where, item))
             return None
         key = key_node.value  # the text as written: `yes:` stays "yes", `1:` stays "1"
+        if not key.strip():  # `? ` alone, `"": x`, `~: x`
+            self.problems.append(self.error("a key is empty", line, where, item))
+            return None
+        if key_node.tag == _NULL:
+            key = "null"
         if key_node.tag not in _PLAIN_SCALARS:
             message = ("YAML merge keys (<<) are not allowed in content files"
                        if key_node.tag.endswith(":merge") else

@@ -68,8 +68,8 @@ class WorkupError(AssetError):
     """A work-up file that cannot be used; ``problems`` lists every problem found.
 
     An :class:`~kms_teach._assets.AssetError` (so a ValueError) whose file, line, item and
-    field are those of the first problem; the message lists up to five, each in the
-    ``file:line: item: field: message`` form.
+    field are those of the first problem; its text lists up to five problems, each in the
+    ``file:line: item: field: message`` form, separated by "; ".
     """
 
     def __init__(self, path, problems: Iterable[Problem]):
@@ -78,9 +78,9 @@ class WorkupError(AssetError):
         super().__init__(path, first.message, item=first.item, field=first.field, line=first.line)
 
     def __str__(self) -> str:
-        shown = "; ".join(str(p) for p in self.problems[:5])
+        shown = "; ".join(str(p) for p in self.problems[:5]) or f"{self.path}:1: (file): -: is not valid"
         more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
-        return f"{self.path} is not a valid work-up: {shown}{more}"
+        return f"{shown}{more}"
 
 
 # --------------------------------------------------------------------------- content
