@@ -7,6 +7,7 @@ bare traceback from the YAML parser.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -20,7 +21,7 @@ import yaml
 
 __all__ = [
     "AssetError", "Content", "LineDict", "assets_dir", "line_of", "load_content", "parse_content",
-    "read_json", "read_yaml", "require", "MAX_FILE_BYTES", "MAX_DEPTH", "MAX_VALUES", "MAX_NUMBER",
+    "read_json", "read_yaml", "require", "with_lines", "MAX_FILE_BYTES", "MAX_DEPTH", "MAX_VALUES", "MAX_NUMBER",
 ]
 
 
@@ -405,6 +406,41 @@ class _Walk:
                                             f"±{MAX_NUMBER:g}", line, where, item))
             return 0
         return value
+
+
+def with_lines(load):
+    """Decorate a loader so that every :class:`AssetError` it raises carries a line.
+
+    Errors raised with only the item and field (``raise AssetError(path, msg,
+    item=name, field="range")``) get the line of that field, else of the item,
+    else line 1, looked up in the file's line map (read again only on error).
+    """
+
+    @functools.wraps(load)
+    def wrapper(*args, **kwargs):
+        try:
+            return load(*args, **kwargs)
+        except AssetError as error:
+            if error.line is None:
+                error.line = _locate(error)
+            raise
+
+    return wrapper
+
+
+def _locate(error: AssetError) -> int:
+    try:
+        lines = load_content(error.path, lenient=True).lines
+    except AssetError:
+        return 1
+    keys = [str(k).split()[-1] for k in (error.item, error.field) if k is not None]
+    found = 1
+    for start in (0, 1):  # the item may be a top-level key (parameters) or the file itself (a case)
+        for end in range(len(keys), start, -1):  # the field if it is there, else its item
+            if tuple(keys[start:end]) in lines:
+                found = max(found, lines[tuple(keys[start:end])])
+                break
+    return found
 
 
 def line_of(mapping: Any, field: str | None = None) -> int | None:

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._assets import AssetError, assets_dir, line_of, read_yaml, require
+from ._assets import AssetError, assets_dir, line_of, read_yaml, require, with_lines
 from .parameters import load_parameters
 
 __all__ = ["Case", "Activity", "load_case", "case_names", "list_cases", "DRIVERS", "STARTING_STATES",
@@ -179,11 +179,12 @@ def _short(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+@with_lines  # every AssetError names its line
 def _load(path: Path) -> Case:
     data = read_yaml(path)  # the safe loader: no aliases, bounded size and depth, no nan/inf
     if not isinstance(data, dict):
         raise AssetError(path, "must be a mapping of case fields", line=1)
-    item = data.get("name") if isinstance(data.get("name"), str) and data["name"].strip() else path.stem
+    item = path.stem  # a valid case's name; named so even when the name in the file is wrong
     _reject_unknown(data, CASE_FIELDS, path, item)
     name = require(data, "name", str, path=path, item=item)
     if name != path.stem:  # the name is how lessons, questions and work-ups find the file

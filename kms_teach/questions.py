@@ -289,8 +289,11 @@ def _read_topic(path: str | Path) -> tuple[list[Question], list[Problem], tuple[
             file_broken = True
             item, fld = "(file)", ".".join(str(p) for p in where) or "-"
         problems.append(Problem(shown, error.line or line_for(lines, where), item, fld, error.message))
+    refused = {tuple(error.where or ()) for error in content.problems}
     for error in _schema_validator().iter_errors(data):
         where = list(error.absolute_path)
+        if tuple(where) in refused:  # already reported by the loader (a .nan read as 0, say)
+            continue
         if len(where) >= 2 and where[0] == "questions" and isinstance(where[1], int):
             index = where[1]
             bad_items.add(index)
