@@ -12,7 +12,7 @@ from .cases import Case, case_names, list_cases, load_case
 from .labs import LabPanel, lab_panel, reference_range
 from .model import LAB_UNITS, LABS, CohortResult, Result, parse_criterion, simulate, simulate_cohort
 from .parameters import default_parameters, load_parameters
-from .progress import Progress, ProgressError, load_progress, save_progress
+from .progress import Answers, AnswersError, ProgressError, load_answers, parse_answers, save_answers
 from .questions import Bank, Grade, Problem, Question, case_panel, consequence, grade, load_bank
 from .treatments import TreatmentEvent, UnknownTreatmentError, load_treatments, treatment_names
 
@@ -25,15 +25,17 @@ __all__ = [
     "Bank",
     "Grade",
     "Problem",
-    "Progress",
+    "Answers",
+    "AnswersError",
     "ProgressError",
     "Question",
     "case_panel",
     "consequence",
     "grade",
     "load_bank",
-    "load_progress",
-    "save_progress",
+    "load_answers",
+    "parse_answers",
+    "save_answers",
     "Case",
     "CohortResult",
     "LABS",

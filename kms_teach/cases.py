@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from ._assets import AssetError, assets_dir, line_of, read_yaml, require, with_lines
@@ -31,6 +31,7 @@ DRIVERS = {
 STARTING_STATES = {
     "equilibrium": "every pool in balance with the activity on day 0 (an established process)",
     "healthy": "normal values for age (the process begins later)",
+    "birth": "a newborn: platelets and clotting already in balance with the process, red cells as at birth",
 }
 
 
@@ -46,10 +47,6 @@ class Activity:
         Day (relative to day 0; negative means before) at which activity is half developed.
     rise_days : float
         Days over which activity rises from about 12% to 88%.
-    growth_per_week : float
-        Further growth of activity in early infancy (fraction per week, compounding).
-    growth_until_age_days : float
-        Age after which growth stops.
     involution_day : float or None
         Day from which the process wanes by itself (None: it does not).
     involution_half_life_days : float
@@ -59,8 +56,6 @@ class Activity:
     severity: float
     onset_day: float = -30.0
     rise_days: float = 5.0
-    growth_per_week: float = 0.0
-    growth_until_age_days: float = 180.0
     involution_day: float | None = None
     involution_half_life_days: float = 7.0
 
@@ -83,6 +78,9 @@ class Case:
     teaching_points: tuple = ()
     citations: tuple = ()
     path: str = ""
+    #: Treatment every infant with this case receives (for sepsis: antibiotics and intensive care),
+    #: added to any plan a learner makes.
+    standard_care: tuple = ()
 
 
 def _cases_dir() -> Path:
@@ -133,13 +131,10 @@ def _load_cached(path: str, _mtime_ns: int) -> Case:
 #: otherwise do nothing, silently). Add new optional fields here, with their checks in _load.
 CASE_FIELDS = (
     "name", "title", "description", "diagnosis", "driver", "age_days", "weight_kg",
-    "starting_state", "narrative", "activity", "parameters", "teaching_points", "citations",
+    "starting_state", "narrative", "activity", "parameters", "teaching_points", "citations", "standard_care",
 )
-#: Every key a case's ``activity`` block may hold (the fields of :class:`Activity`).
-ACTIVITY_FIELDS = (
-    "severity", "onset_day", "rise_days", "growth_per_week", "growth_until_age_days",
-    "involution_day", "involution_half_life_days",
-)
+#: Every key a case's ``activity`` block may hold: the fields of :class:`Activity`.
+ACTIVITY_FIELDS = tuple(f.name for f in fields(Activity))
 
 
 def _number(mapping, key, path, item, *, low=-math.inf, high=math.inf, default=...):
@@ -197,8 +192,6 @@ def _load(path: Path) -> Case:
         severity=_number(act, "severity", path, where, low=0, high=5),
         onset_day=_number(act, "onset_day", path, where, low=-3650, high=3650, default=-30.0),
         rise_days=_number(act, "rise_days", path, where, low=0.1, high=365, default=5.0),
-        growth_per_week=_number(act, "growth_per_week", path, where, low=0, high=0.5, default=0.0),
-        growth_until_age_days=_number(act, "growth_until_age_days", path, where, low=0, high=3650, default=180.0),
         involution_day=_number(act, "involution_day", path, where, low=-3650, high=3650, default=None),
         involution_half_life_days=_number(act, "involution_half_life_days", path, where, low=0.1, high=3650, default=7.0),
     )
@@ -218,6 +211,14 @@ def _load(path: Path) -> Case:
     if not all(isinstance(p, str) and p.strip() for p in points):
         raise AssetError(path, "must be a list of text", item=item, field="teaching_points",
                          line=line_of(data, "teaching_points"))
+    standard_care = require(data, "standard_care", list, path=path, item=item, default=[])
+    from .treatments import parse_treatment  # late: treatments does not depend on cases
+    for spec in standard_care:
+        try:
+            parse_treatment(spec)
+        except ValueError as exc:
+            raise AssetError(path, str(exc), item=item, field="standard_care",
+                             line=line_of(data, "standard_care")) from None
     return Case(
         name=name,
         title=_text(data, "title", path, item),
@@ -233,4 +234,5 @@ def _load(path: Path) -> Case:
         teaching_points=tuple(points),
         citations=tuple(citations),
         path=str(path),
+        standard_care=tuple(standard_care),
     )

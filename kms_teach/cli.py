@@ -133,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     vo.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
     vo.add_argument("--print-command", action="store_true", help="print the Voila command and exit")
 
+    val = sub.add_parser("validate", help="run the model's literature checkpoints and write the validation report")
+    val.add_argument("--output", "-o", default="docs/validation.md", metavar="FILE",
+                     help="Markdown report to write (default docs/validation.md; figures go beside it)")
+    val.add_argument("--no-report", action="store_true", help="print the table only; write no files")
+
     chk = sub.add_parser("check", help="validate question, case and parameter files (exit 1 on any problem)")
     chk.add_argument("paths", nargs="*", metavar="PATH",
                      help="files or folders to check (default: the installed assets folder)")
@@ -151,6 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args)
         if args.command == "voila":
             return _voila(args)
+        if args.command == "validate":
+            return _validate(args)
         handler = {"cases": _cases, "treatments": _treatments, "simulate": _simulate, "cohort": _cohort,
                    "export": _export, "quiz": _quiz}[args.command]
         text = handler(args)
@@ -163,6 +170,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. piped into `head`
         sys.stderr.close()
     return EXIT_OK
+
+
+def _validate(args) -> int:
+    """Run every checkpoint; exit 1 when any falls outside its window."""
+    from .validate import run_checkpoints, write_report
+
+    outcomes = run_checkpoints()
+    for o in outcomes:
+        c = o.checkpoint
+        value = "not reached" if o.value is None else f"{o.value:.4g}"
+        print(f"{'inside ' if o.inside else 'OUTSIDE'} {c.id:<4} {value:>11} in [{c.window[0]:g}, {c.window[1]:g}] "
+              f"{c.unit:<9} {c.use:<9} {c.title}")
+    inside = sum(o.inside for o in outcomes)
+    fitted = sum(o.checkpoint.use == "fitted" for o in outcomes)
+    print(f"{inside} of {len(outcomes)} checkpoints inside; {fitted} fitted, {len(outcomes) - fitted} predicted")
+    if not args.no_report:
+        print(f"report: {write_report(outcomes, args.output)}")
+    return EXIT_OK if inside == len(outcomes) else EXIT_PROBLEMS
 
 
 def _selected(args):

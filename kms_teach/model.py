@@ -64,7 +64,7 @@ LAB_UNITS = {
     "aptt": "s",
 }
 #: Internal pools, besides the lab values.
-POOLS = ("tumour_activity", "tumour_bulk", "factors", "red_cells")
+POOLS = ("tumour_mass", "tumour_activity", "tumour_bulk", "factors", "red_cells")
 
 _MAX_DAYS = 3650.0
 _MAX_STEP_HOURS = 6.0
@@ -90,6 +90,7 @@ class Result:
     hemoglobin: np.ndarray
     pt: np.ndarray
     aptt: np.ndarray
+    tumour_mass: np.ndarray
     tumour_activity: np.ndarray
     tumour_bulk: np.ndarray
     factors: np.ndarray
@@ -325,13 +326,9 @@ def _grid(days, every_hours):
 
 
 def _intrinsic_activity(case: Case, t: np.ndarray) -> np.ndarray:
-    """Untreated activity over time at severity 1 (rise, early growth, involution)."""
+    """Untreated drive of the process over time at severity 1 (onset, and waning where it wanes)."""
     a = case.activity
     rise = 0.5 * (1.0 + np.tanh(2.0 * (t - a.onset_day) / a.rise_days))
-    if a.growth_per_week:
-        age = case.age_days + t
-        grown = np.minimum(age, a.growth_until_age_days) - min(case.age_days, a.growth_until_age_days)
-        rise = rise * np.exp(np.log1p(a.growth_per_week) * grown / 7.0)
     if a.involution_day is not None:
         wane = np.clip(t - a.involution_day, 0.0, None) * (math.log(2) / a.involution_half_life_days)
         rise = rise * np.exp(-wane)
@@ -349,48 +346,99 @@ def _ramp(t: np.ndarray, start: float, stop: float | None, on: float, off: float
     return r
 
 
-def _plan(case, events, t_mid, step, n_steps):
-    """Time courses the treatments impose, and the instantaneous events.
+@dataclass
+class _Plan:
+    """What a plan does over time, at step midpoints (arrays of the steps' length).
 
-    Returns drug log-reduction (scaled by sensitivity), procedure
-    log-reduction, swelling multiplier, consumption and bleeding multipliers
-    (all at step midpoints) and ``{step index: [actions]}``.
+    ``drug_*`` terms are scaled by each infant's drug sensitivity, ``fixed_*``
+    terms (procedures, antibiotics) are not. ``cut`` is the natural-log
+    reduction of activity (the quick effect); ``kill`` the regression rate per
+    day; ``swelling`` multiplies activity; ``consumption`` and ``bleeding``
+    multiply those rates; ``actions`` maps a step index to instantaneous events.
     """
+
+    drug_cut: np.ndarray
+    fixed_cut: np.ndarray
+    drug_kill: np.ndarray
+    fixed_kill: np.ndarray
+    swelling: np.ndarray
+    consumption: np.ndarray
+    bleeding: np.ndarray
+    actions: dict
+
+
+def _check_events(events, days: float) -> None:
+    """Refuse plans that would be silently cut: a start after the course, stacked transfusions."""
+    catalogue = load_treatments()
+    per_day: dict[tuple[str, int], float] = {}
+    for ev in events:
+        if ev.start_day >= days:
+            raise ValueError(
+                f"treatment {ev} starts on day {ev.start_day:g}, after the course ends (day {days:g}); "
+                "lengthen the course (--days) or start the treatment earlier")
+        tr = catalogue[ev.name]
+        if tr.kind == "transfusion":
+            dose = tr.default_dose if ev.dose is None else ev.dose
+            for day in ev.dose_days():
+                key = (ev.name, int(math.floor(day + 1e-9)))
+                per_day[key] = per_day.get(key, 0.0) + dose
+    for (name, day), total in per_day.items():
+        tr = catalogue[name]
+        if total > tr.daily_limit + 1e-9:
+            raise ValueError(
+                f"the plan gives {total:g} {tr.dose_unit} of {tr.label.lower()} on day {day}, above this module's "
+                f"teaching limit of {tr.daily_limit:g} {tr.dose_unit} a day (a limit of the teaching model, "
+                "not a clinical rule); give less, or spread the doses")
+
+
+def _plan(case, events, t_mid, step, n_steps) -> _Plan:
+    """Time courses the treatments impose, and the instantaneous events."""
     catalogue = load_treatments()
     zeros = np.zeros_like(t_mid)
-    drug, procedure, swelling = zeros.copy(), zeros.copy(), zeros.copy()
+    drug_cut, fixed_cut, drug_kill, fixed_kill = zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy()
+    swelling_dose = zeros.copy()
+    swelling_max = 0.0
     consumption, bleeding = np.ones_like(t_mid), np.ones_like(t_mid)
     actions: dict[int, list] = {}
-    tumour = case.driver == "tumour"
     for ev in events:
         tr = catalogue[ev.name]
-        k = int(round(ev.start_day / step))
+        acts = case.driver in tr.acts_on
         if tr.kind == "transfusion":
-            if k <= n_steps:
-                actions.setdefault(k, []).append(("add", tr.adds))
-            if tr.swelling_amount and tumour:
-                since = np.clip(t_mid - ev.start_day, 0.0, None)
-                swelling += np.where(t_mid >= ev.start_day, tr.swelling_amount * np.exp(-since / tr.swelling_days), 0.0)
+            dose = tr.default_dose if ev.dose is None else ev.dose
+            adds = {pool: amount * dose for pool, amount in tr.adds.items()}
+            for day in ev.dose_days():
+                k = int(round(day / step))
+                if k <= n_steps:
+                    actions.setdefault(k, []).append(("add", adds))
+                if tr.swelling_amount and case.driver == "tumour":
+                    since = np.clip(t_mid - day, 0.0, None)
+                    amount = tr.swelling_amount * dose / tr.default_dose
+                    swelling_dose += np.where(t_mid >= day, amount * np.exp(-since / tr.swelling_days), 0.0)
+                    swelling_max = max(swelling_max, tr.swelling_max)
             continue
         if tr.removes_tumour:
-            if tumour and k <= n_steps:
-                actions.setdefault(k, []).append(("excise", None))
+            if acts and int(round(ev.start_day / step)) <= n_steps:
+                actions.setdefault(int(round(ev.start_day / step)), []).append(("excise", None))
             continue
         stop = ev.stop_day
         if tr.duration_days is not None:
             end = ev.start_day + tr.duration_days
             stop = end if stop is None else min(stop, end)
-        r = _ramp(t_mid, ev.start_day, stop, tr.onset_days, tr.offset_days)
-        if tr.potency and tumour:
+        r = _ramp(t_mid, ev.start_day, stop, tr.onset_days, tr.offset_days) * (1.0 if ev.dose is None else ev.dose)
+        if acts:
             if tr.kind == "drug":
-                drug += tr.potency * r
+                drug_cut += tr.potency * r
+                drug_kill += tr.regression * r
             else:
-                procedure += tr.potency * r
+                fixed_cut += tr.potency * r
+                fixed_kill += tr.regression * r
         if tr.consumption_reduction:
             consumption *= 1.0 - tr.consumption_reduction * r
         if tr.bleeding_multiplier != 1.0:
             bleeding *= 1.0 + (tr.bleeding_multiplier - 1.0) * r
-    return drug, procedure, 1.0 + swelling, consumption, bleeding, actions
+    # Swelling after repeated transfusions saturates: the lesion can engorge only so far.
+    swelling = 1.0 + (swelling_max * np.tanh(swelling_dose / swelling_max) if swelling_max > 0 else swelling_dose)
+    return _Plan(drug_cut, fixed_cut, drug_kill, fixed_kill, swelling, consumption, bleeding, actions)
 
 
 class _Rates:
@@ -419,6 +467,8 @@ class _Rates:
         self.bleed_inv_p50 = 1.0 / p["bleeding_platelet_level"]
         self.tau_activity = p["activity_response_time"]
         self.tau_bulk = p["tumour_remodelling_time"]
+        self.regrowth = p["tumour_regrowth_rate"]
+        self.residual = p["tumour_residual"]
 
 
 def _balance(b, q, c):
@@ -445,35 +495,63 @@ def _equilibrium(r: _Rates, activity, d_dimer_base):
     return platelets, fibrinogen, factors, d_dimer, red
 
 
-_STATE = ("tumour_activity", "tumour_bulk", "platelets", "fibrinogen", "factors", "d_dimer", "red_cells")
+def _start_state(case: Case, r: _Rates, severity, d_dimer_base):
+    """Every pool on day 0, as the case's starting state says."""
+    activity = 0.0 if case.starting_state == "healthy" else float(_intrinsic_activity(case, np.zeros(1))[0])
+    activity = activity * severity
+    platelets, fibrinogen, factors, d_dimer, red = _equilibrium(r, activity, d_dimer_base)
+    if case.starting_state == "birth":
+        red = red * 0.0 + 1.0  # a newborn's red cells were made before the process began
+    mass = 1.0 + 0.0 * activity
+    return (mass, activity, activity, platelets, fibrinogen, factors, d_dimer, red)
+
+
+_STATE = ("tumour_mass", "tumour_activity", "tumour_bulk", "platelets", "fibrinogen", "factors", "d_dimer",
+          "red_cells")
 # Steps per block in a cohort run: bounds the memory of per-step arrays.
-_COHORT_BLOCK = 2
+_COHORT_BLOCK = 64
+# Refuse a run whose results would need more memory than this (bytes).
+_MEMORY_LIMIT = 2 * 1024**3
+# Bytes held per infant per output sample: 14 series of float64, with the
+# working copies made while the result is assembled.
+_BYTES_PER_SAMPLE = 14 * 8 * 2.5
+
+
+def _check_memory(n: int, days: float, every_hours: float) -> None:
+    samples = int(math.floor(days * 24 / every_hours + 1e-9)) + 1
+    need = n * samples * _BYTES_PER_SAMPLE
+    if need > _MEMORY_LIMIT:
+        raise ValueError(
+            f"this run would need about {need / 1024**3:.1f} GB of memory ({n} infants x {samples} samples), more "
+            f"than the {_MEMORY_LIMIT / 1024**3:.0f} GB allowed; use fewer infants (--n), a shorter course (--days) "
+            "or a longer sampling interval (--every)")
 
 
 def _run(case, events, p, days, every_hours, severity, sensitivity):
     step, per_output, n_steps = _grid(days, every_hours)
+    n = severity.shape[0] if isinstance(severity, np.ndarray) else 1
+    _check_memory(n, days, every_hours)
+    events = tuple(as_events(case.standard_care)) + tuple(events)
+    _check_events(events, days)
     r = _Rates(p)
     cohort = isinstance(severity, np.ndarray)
-    col = (lambda x: x[:, None]) if cohort else (lambda x: x)
     t = np.arange(n_steps + 1) * step
     t_mid = t[:-1] + 0.5 * step
 
-    drug, procedure, swell, consumption, bleeding, actions = _plan(case, events, t_mid, step, n_steps)
-    log_cut = np.multiply.outer(drug, sensitivity) + col(procedure)
-    target = np.multiply.outer(_intrinsic_activity(case, t_mid), severity) * np.exp(-log_cut) * col(swell)
-    excisions = [k for k, acts in actions.items() if any(kind == "excise" for kind, _ in acts)]
-    if excisions:
-        target[min(excisions):] = 0.0
+    plan = _plan(case, events, t_mid, step, n_steps)
+    actions = plan.actions
     inputs = {
-        "target": target,
-        "consumption": col(consumption),
-        "bleeding": col(bleeding),
-        "d_dimer_base": col(labs.expected_value("d_dimer", case.age_days + t_mid)),
+        "drive": _intrinsic_activity(case, t_mid),
+        "drug_cut": plan.drug_cut,
+        "fixed_cut": plan.fixed_cut,
+        "drug_kill": plan.drug_kill,
+        "fixed_kill": plan.fixed_kill,
+        "swelling": plan.swelling,
+        "consumption": plan.consumption,
+        "bleeding": plan.bleeding,
+        "d_dimer_base": labs.expected_value("d_dimer", case.age_days + t_mid),
     }
-
-    activity = 0.0 if case.starting_state == "healthy" else float(_intrinsic_activity(case, np.zeros(1))[0])
-    activity = activity * severity
-    state = (activity, activity, *_equilibrium(r, activity, labs.expected_value("d_dimer", case.age_days)))
+    state = _start_state(case, r, severity, labs.expected_value("d_dimer", case.age_days))
 
     cuts = sorted({k for k in actions if 0 < k < n_steps} | {n_steps})
     if cohort:
@@ -485,7 +563,7 @@ def _run(case, events, p, days, every_hours, severity, sensitivity):
             hb = labs.expected_value("hemoglobin", case.age_days + lo * step)
             state = _apply(actions[lo], state, hb)
         block = {k: v[lo:hi] for k, v in inputs.items()}
-        state, kept = _advance(state, r, step, block, lo, per_output, cohort)
+        state, kept = _advance(state, r, step, block, lo, per_output, severity, sensitivity, cohort)
         samples.extend(kept)
         lo = hi
     if n_steps in actions:
@@ -499,18 +577,36 @@ def _run(case, events, p, days, every_hours, severity, sensitivity):
     return {"day": day, "age_days": age, **_lab_values(p, pools, age, cohort)}
 
 
-def _advance(state, r: _Rates, step, block, offset, per_output, cohort):
+def _mass_step(mass, growth, kill, h):
+    """Exact step of dm/dt = growth*m*(1 - m) - kill*m over h days (coefficients held constant).
+
+    A logistic (Bernoulli) equation: with a = growth - kill,
+    m(h) = m0 e^(a h) / (1 + growth m0 (e^(a h) - 1) / a).
+    """
+    a = growth - kill
+    ah = a * h
+    if isinstance(ah, np.ndarray):
+        small = np.abs(ah) < 1e-9
+        phi = np.where(small, h, np.expm1(ah) / np.where(small, 1.0, a))
+        return mass * np.exp(ah) / (1.0 + growth * mass * phi)
+    phi = h if -1e-9 < ah < 1e-9 else math.expm1(ah) / a
+    return mass * math.exp(ah) / (1.0 + growth * mass * phi)
+
+
+def _advance(state, r: _Rates, step, block, offset, per_output, severity, sensitivity, cohort):
     """Advance every pool across one block of steps.
 
     Returns the final state and the states at the start of each step whose
     index (``offset`` + position) is a multiple of ``per_output``.
     """
-    target = block["target"]
-    activity, bulk, platelets, fibrinogen, factors, d_dimer, red = state
+    mass, activity, bulk, platelets, fibrinogen, factors, d_dimer, red = state
 
-    # Tumour activity and bulk do not depend on the blood pools: solve them first,
-    # exactly over each step with the target held at its midpoint value, and
-    # keep their step averages (what the blood pools see during the step).
+    # The tumour does not depend on the blood pools: solve it first. Its mass
+    # regresses while treatment outpaces regrowth (exactly, per step); activity
+    # follows mass, the quick effect of treatment and swelling; bulk follows
+    # activity over weeks. Activity and bulk are solved exactly with their
+    # driver held at its midpoint value, and their step averages kept (what
+    # the blood pools see during the step).
     tau_a, tau_v = r.tau_activity, r.tau_bulk
     e_a, e_v = math.exp(-step / tau_a), math.exp(-step / tau_v)
     f_a, f_v = tau_a * (1.0 - e_a) / step, tau_v * (1.0 - e_v) / step
@@ -520,18 +616,40 @@ def _advance(state, r: _Rates, step, block, offset, per_output, cohort):
     else:  # equal time constants: the limit of the expressions above
         cross_end = (step / tau_v) * e_v
         cross_mean = (tau_v / step) * (1.0 - e_v * (1.0 + step / tau_v))
-    a_path, v_path, a_mean, v_mean = [activity], [bulk], [], []
-    a_rows = target if cohort else target.tolist()
-    for a_target in a_rows:
+    growth, half, residual = r.regrowth, 0.5 * step, r.residual
+    if cohort:
+        scale = severity * block["drive"][:, None] * block["swelling"][:, None]
+        cut = np.exp(-(np.multiply.outer(block["drug_cut"], sensitivity) + block["fixed_cut"][:, None]))
+        kill = np.multiply.outer(block["drug_kill"], sensitivity) + block["fixed_kill"][:, None]
+        rows = zip(scale * cut, kill, np.full(len(kill), growth))
+    else:
+        scale = (severity * block["drive"] * block["swelling"] * np.exp(-(block["drug_cut"] * sensitivity + block["fixed_cut"])))
+        kill = block["drug_kill"] * sensitivity + block["fixed_kill"]
+        rows = zip(scale.tolist(), kill.tolist(), [growth] * len(kill))
+    m_path, a_path, v_path, a_mean, v_mean = [mass], [activity], [bulk], [], []
+    m_before = mass
+    for factor, k, g in rows:
+        # The tumour regrows only as fast as its drive allows (g = regrowth * drive).
+        # Treatment reaches a shrinking tumour less well (kill * m / (m + residual)): regression
+        # levels off at a small residual. The mass at mid-step is extrapolated from the last step.
+        m_guess = mass * (mass / m_before) ** 0.5 if cohort else (mass * math.sqrt(mass / m_before) if m_before > 0 else 0.0)
+        if cohort:
+            m_guess = np.nan_to_num(m_guess)
+        k = k * m_guess / (m_guess + residual)
+        a_target = factor * _mass_step(mass, g, k, half)
+        m_before = mass
+        mass = _mass_step(mass, g, k, step)
         da, dv = activity - a_target, bulk - a_target
         a_mean.append(a_target + da * f_a)
         v_mean.append(a_target + dv * f_v + da * cross_mean)
         activity = a_target + da * e_a
         bulk = a_target + dv * e_v + da * cross_end
+        m_path.append(mass)
         a_path.append(activity)
         v_path.append(bulk)
+    col = (lambda x: x[:, None]) if cohort else (lambda x: x)
     a_mid = np.array(a_mean)
-    v_mid = np.array(v_mean) * block["consumption"]
+    v_mid = np.array(v_mean) * col(block["consumption"])
 
     # Rates fixed by activity and bulk, for every step at once.
     b = r.k_platelet + r.trap * a_mid
@@ -545,13 +663,13 @@ def _advance(state, r: _Rates, step, block, offset, per_output, cohort):
     # D-dimer source = base + gain * bulk * fibrinogen, taken as linear across the step
     gain = r.d_dimer_per_fibrinogen * r.consume_fibrinogen / r.k_d_dimer
     v_path = np.array(v_path)
-    gain_start = gain * v_path[:-1] * block["consumption"]
-    gain_end = gain * v_path[1:] * block["consumption"]
-    b = r.k_red + r.damage * v_mid
+    gain_start = gain * v_path[:-1] * col(block["consumption"])
+    gain_end = gain * v_path[1:] * col(block["consumption"])
+    b = r.k_red + r.damage * a_mid
     e_red, inv_red = np.exp(-b * step), 1.0 / b
-    bleed = r.bleed * block["bleeding"] + 0.0 * v_mid
+    bleed = r.bleed * col(block["bleeding"]) + 0.0 * v_mid
     rows = (e_platelets, q_platelets, e_fibrinogen, q_fibrinogen, e_factors, s_factors,
-            block["d_dimer_base"] + 0.0 * v_mid, gain_start, gain_end, e_red, inv_red, bleed)
+            col(block["d_dimer_base"]) + 0.0 * v_mid, gain_start, gain_end, e_red, inv_red, bleed)
     if not cohort:
         rows = tuple(x.tolist() for x in rows)
 
@@ -561,7 +679,8 @@ def _advance(state, r: _Rates, step, block, offset, per_output, cohort):
     i = offset
     for ep, qp, ef, qf, ec, sc, dd_base, g0, g1, er, ir, bl in zip(*rows):
         if i % per_output == 0:
-            kept.append((a_path[i - offset], v_path[i - offset], platelets, fibrinogen, factors, d_dimer, red))
+            j = i - offset
+            kept.append((m_path[j], a_path[j], v_path[j], platelets, fibrinogen, factors, d_dimer, red))
         i += 1
         # platelets: loss solved exactly over the step, feedback production corrected once
         s = qp / (1.0 + c_pl * platelets * platelets)
@@ -587,21 +706,21 @@ def _advance(state, r: _Rates, step, block, offset, per_output, cohort):
         s = (q_rd / (1.0 + c_rd * g * g) - bl * g) * ir
         red = s + (red - s) * er
         platelets, fibrinogen = p1, f1
-    return (activity, bulk, platelets, fibrinogen, factors, d_dimer, red), kept
+    return (mass, activity, bulk, platelets, fibrinogen, factors, d_dimer, red), kept
 
 
 def _apply(acts, state, hb_expected):
     """Apply instantaneous events (transfusions, excision) to a state tuple."""
-    activity, bulk, platelets, fibrinogen, factors, d_dimer, red = state
+    mass, activity, bulk, platelets, fibrinogen, factors, d_dimer, red = state
     for kind, adds in acts:
         if kind == "excise":
-            activity, bulk = 0.0 * activity, 0.0 * bulk
+            mass, activity, bulk = 0.0 * mass, 0.0 * activity, 0.0 * bulk
             continue
         platelets = platelets + adds.get("platelets", 0.0)
         fibrinogen = fibrinogen + adds.get("fibrinogen", 0.0)
         factors = factors + adds.get("factors", 0.0)
         red = red + adds.get("hemoglobin", 0.0) / hb_expected
-    return activity, bulk, platelets, fibrinogen, factors, d_dimer, red
+    return mass, activity, bulk, platelets, fibrinogen, factors, d_dimer, red
 
 
 def _lab_values(p, pools, age, cohort):
@@ -620,6 +739,7 @@ def _lab_values(p, pools, age, cohort):
         "hemoglobin": pools["red_cells"] * col(labs.expected_value("hemoglobin", age)),
         "pt": np.minimum(limit, col(labs.expected_value("pt", age)) * stretch),
         "aptt": np.minimum(limit, col(labs.expected_value("aptt", age)) * stretch),
+        "tumour_mass": pools["tumour_mass"],
         "tumour_activity": pools["tumour_activity"],
         "tumour_bulk": pools["tumour_bulk"],
         "factors": pools["factors"],

@@ -6,14 +6,16 @@ on a tick box, Enter on a button). Feedback appears in a live region so screen
 readers announce it. For treatment and transfusion items the quiz runs the
 model under the learner's choice and shows the course beside no treatment.
 
-Grading, shuffling and progress files live in :mod:`kms_teach.questions` and
-:mod:`kms_teach.progress`; this module only wires them to controls.
+Grading and shuffling live in :mod:`kms_teach.questions`, the answers format
+in :mod:`kms_teach.progress` and the save/load controls in
+:mod:`kms_teach.answers_bar`; this module only wires them to controls.
 """
 
 from __future__ import annotations
 
 import html
 import random
+import re
 from typing import Iterable, Sequence
 
 import ipywidgets as w
@@ -21,7 +23,8 @@ import ipywidgets as w
 from .describe import describe_panel
 from .markup import to_html, to_text
 from .plots import CourseFigure, png_img_tag
-from .progress import Progress, ProgressError, load_progress, save_progress
+from .answers_bar import AnswersBar
+from .progress import AnswerBook, Answers, answer_book, content_version, default_answers_file
 from .questions import Bank, Question, case_panel, consequence, grade, load_bank, parse_number
 from .widgets import _Explorer
 
@@ -56,17 +59,25 @@ class Quiz(_Explorer):
         Shuffle the order of items and of their options.
     title : str
         Heading shown above the quiz.
-    progress_file : str, optional
-        Default file name offered by "Save answers" / "Load answers".
+    answers_file : str, optional
+        The answers file (default ``answers-lesson-NN.json`` for a lesson,
+        else ``answers-practice.json``). In Jupyter it is written next to the
+        notebook, merged with what it holds; in Voila it is only the name of
+        the downloaded file. Quizzes sharing a file share their answers.
+    quiz_id : str, optional
+        The id under which this quiz's answers are saved (default
+        ``lesson-NN`` for a whole lesson, else made from the title).
     bank : Bank, optional
         A bank other than the installed one (for educators' own files).
+    progress_file : str, optional
+        Old name of ``answers_file`` (kms-teach 0.1.0).
     """
 
     def __init__(self, *, lesson: int | None = None, topics: Iterable[str] | None = None,
                  ids: Sequence[str] | None = None, difficulty: str | Sequence[str] | None = None,
                  n: int | None = None, seed: int = 0,
-                 shuffle: bool = True, title: str = "Quiz", progress_file: str = "kms-teach-answers.json",
-                 bank: Bank | None = None):
+                 shuffle: bool = True, title: str = "Quiz", answers_file: str | None = None,
+                 quiz_id: str | None = None, bank: Bank | None = None, progress_file: str | None = None):
         self.bank = bank if bank is not None else load_bank()
         pool = self.bank.select(topics=topics, lesson=lesson, ids=ids, difficulty=difficulty)
         if not pool:
@@ -76,7 +87,10 @@ class Quiz(_Explorer):
         self.seed = int(seed)
         self.shuffle = bool(shuffle)
         self.title = title
-        self.progress = Progress()
+        self.lesson = lesson
+        self.quiz_id = quiz_id or _default_quiz_id(lesson, title, topics, ids, difficulty, n, seed)
+        self.book: AnswerBook = answer_book(answers_file or progress_file or default_answers_file(lesson))
+        self.book.on_restore(self._restore)
         self.attempt = 0
         self.figure = None  # created on the first consequence: most items never need it
 
@@ -97,13 +111,10 @@ class Quiz(_Explorer):
         self.score = w.HTML()
         self.retry_button = w.Button(description="Retry with new order", tooltip="Clear your answers and reshuffle")
         self.retry_button.on_click(self.retry)
-        self.file = w.Text(value=progress_file, description="Answers file", style=_STYLE,
-                           layout=w.Layout(width="360px"))
-        self.save_button = w.Button(description="Save answers", tooltip="Write your answers to the file")
-        self.load_button = w.Button(description="Load answers", tooltip="Read answers saved earlier")
-        self.save_button.on_click(self.save)
-        self.load_button.on_click(self.load)
-        self.file_status = w.HTML()
+        self.answers_bar = AnswersBar(self.book, describe=self._describe_restore)
+        self.file_status = self.answers_bar.status
+        # Jupyter only (None in Voila, where saving is a download link and loading an upload)
+        self.save_button, self.load_button = self.answers_bar.save_button, self.answers_bar.load_button
         problems = ""
         if self.bank.problems:
             listed = "".join(f"<li>{html.escape(str(p))}</li>" for p in self.bank.problems[:10])
@@ -113,8 +124,7 @@ class Quiz(_Explorer):
             self.heading, w.HTML(problems), self.counter, self.panel, self.stem, self.controls,
             self.check_button, self.feedback, self.consequence_image,
             w.HBox([self.previous_button, self.next_button]), self.score,
-            w.HBox([self.retry_button]), w.HBox([self.file, self.save_button, self.load_button]),
-            self.file_status,
+            w.HBox([self.retry_button]), self.answers_bar.widget,
         ])
         self._deal()
 
@@ -154,9 +164,11 @@ class Quiz(_Explorer):
         self._show()
 
     def retry(self, _button=None) -> None:
-        """Clear the answers and deal a new order (the next seed in sequence)."""
+        """Clear the answers on screen and deal a new order (the next seed in sequence).
+
+        Attempts already made stay recorded (the first attempt at each item is the scored one).
+        """
         self.attempt += 1
-        self.progress = Progress()
         self._deal()
 
     # ------------------------------------------------------------------ display
@@ -273,7 +285,9 @@ class Quiz(_Explorer):
         result = grade(q, response)
         self.results[q.id] = result
         self.responses[q.id] = response
-        self.progress.record(q.id, response, result.score, result.correct)
+        self.answers.record_attempt(self.quiz_id, q.id, response, result.score, result.correct,
+                                    bank_version=self.bank_version, title=self.title, lesson=self.lesson)
+        self.book.changed()
         self._show_feedback(q, result, response)
         self._show_score()
         return result
@@ -338,42 +352,80 @@ class Quiz(_Explorer):
         """Sum of the scores of the answered questions."""
         return sum(r.score for r in self.results.values())
 
-    # ------------------------------------------------------------------ progress files
+    # ------------------------------------------------------------------ answers files
+
+    @property
+    def answers(self) -> Answers:
+        """Every answer this kernel holds for this quiz's answers file (all attempts, all quizzes in it)."""
+        return self.book.answers
+
+    @property
+    def bank_version(self) -> str:
+        """A hash of the bank's items, saved with the answers so a report can tell bank versions apart."""
+        version = getattr(self.bank, "_answers_version", None)
+        if version is None:
+            version = content_version(sorted(self.bank.questions, key=lambda q: q.id))
+            try:
+                self.bank._answers_version = version  # computed once per loaded bank
+            except AttributeError:
+                pass
+        return version
 
     def save(self, _button=None) -> bool:
-        """Write the answers to the file named in the box; True on success."""
-        try:
-            path = save_progress(self.progress, self.file.value.strip())
-        except ProgressError as exc:
-            self.file_status.value = _status(f"<p><strong>Not saved.</strong> {html.escape(str(exc))}</p>")
-            return False
-        self.file_status.value = _status(f"<p>Saved {len(self.progress.answers)} answer(s) to "
-                                         f"{html.escape(str(path))}.</p>")
-        return True
+        """Jupyter: merge the answers into the answers file next to the notebook; True on success."""
+        return self.answers_bar.save()
 
     def load(self, _button=None) -> bool:
-        """Read answers saved earlier and re-grade those that belong to this quiz; True on success."""
-        try:
-            saved = load_progress(self.file.value.strip())
-        except ProgressError as exc:
-            self.file_status.value = _status(f"<p><strong>Not loaded.</strong> {html.escape(str(exc))}</p>")
+        """Jupyter: read the answers file back into every quiz using it; True on success."""
+        return self.answers_bar.load()
+
+    def upload(self, content: bytes, name: str = "answers.json") -> bool:
+        """Load an uploaded answers file's content, as *Load answers* does in Voila; True on success."""
+        return self.answers_bar.load_bytes(content, name)
+
+    def _restorable(self, q: Question, response) -> bool:
+        """True if a saved response fits the item as it is now (else it was saved for another version)."""
+        n = len(q.options)
+        if q.type == "numeric":
+            return isinstance(response, (int, float)) and not isinstance(response, bool)
+        if q.type == "multiple_choice":
+            return isinstance(response, int) and not isinstance(response, bool) and 0 <= response < n
+        if not isinstance(response, list) or not all(isinstance(r, int) and 0 <= r < n for r in response):
             return False
-        restored = 0
+        return sorted(response) == list(range(n)) if q.type == "ordering" else len(set(response)) == len(response)
+
+    def _restore(self, book: AnswerBook) -> None:
+        """Show the last saved answer to each item of this quiz (0.1.0 answers if the quiz has none)."""
+        saved = {**book.answers.migrated_latest(), **book.answers.latest(self.quiz_id)}
+        self._restored = 0
         for q in self.questions:
-            entry = saved.answers.get(q.id)
-            if entry is None:
+            attempt = saved.get(q.id)
+            if attempt is None or not self._restorable(q, attempt["response"]):
                 continue
             try:
-                result = grade(q, entry["response"])
-            except (ValueError, TypeError, KeyError, IndexError):
-                continue  # saved for an older version of the item
+                result = grade(q, attempt["response"])
+            except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+                continue  # saved for another version of the item
             self.results[q.id] = result
-            self.responses[q.id] = entry["response"]
-            self.progress.record(q.id, entry["response"], result.score, result.correct)
-            restored += 1
-        self.file_status.value = _status(f"<p>Loaded {restored} answer(s) for this quiz.</p>")
+            self.responses[q.id] = attempt["response"]
+            self._restored += 1
         self._show()
-        return True
+
+    def _describe_restore(self, _book: AnswerBook) -> str:
+        count = getattr(self, "_restored", 0)
+        return f"{count} answer{'' if count == 1 else 's'} restored in this quiz."
 
     def __repr__(self) -> str:
         return f"<Quiz: {self._n} question(s); run the notebook to take it>"
+
+
+def _default_quiz_id(lesson, title, topics, ids, difficulty, n, seed) -> str:
+    """``lesson-NN`` for a whole lesson's quiz, else the title made into an id (or a hash of the filters)."""
+    if lesson is not None and not topics and not ids and not difficulty:
+        return f"lesson-{int(lesson):02d}"
+    slug = re.sub(r"[^a-z0-9]+", "-", str(title).lower()).strip("-")[:80]
+    if slug and slug != "quiz":
+        return slug
+    # the seed and n only change the deal, not which quiz this is
+    selection = [lesson, sorted(topics or []), sorted(ids or []), difficulty]
+    return "quiz-" + content_version(selection).split(":")[1][:8]

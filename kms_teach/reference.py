@@ -17,14 +17,16 @@ therefore points at the time stepping, not at the inputs.
 
 Equations (t in days, age a = ``case.age_days`` + t)::
 
-    T  = S * I(t) * exp(-(s*Ldrug(t) + Lproc(t))) * (1 + W(t))  (0 from an excision on)
+    K  = s*Kdrug(t) + Kfixed(t)            regression rate of treatment
+    M' = g M (1 - M) - K M * M / (M + rho)  (M = 0 from an excision on)
+    T  = S * I(t) * M * exp(-(s*Ldrug(t) + Lfixed(t))) * (1 + W(t))
     A' = (T - A) / tau_A
     V' = (A - V) / tau_V                   Vc = V * m_c(t)
     P' = qP / (1 + cP P^2) - (kP + trap A) P
     F' = qF / (1 + cF F^2) - (kF + consF Vc) F
     C' = kC - (kC + consC Vc) C
     D' = kD (Dbase(a) - D) + 1000 y consF Vc F
-    R' = qR / (1 + cR R^2) - (kR + damage Vc + bleed m_b(t) / (1 + (P/P50)^2)) R
+    R' = qR / (1 + cR R^2) - (kR + damage A + bleed m_b(t) / (1 + (P/P50)^2)) R
 
 Transfusions and excision act instantaneously at the same step-rounded times
 as in the fast integrator (step index ``round(day / step)``); the solver is
@@ -51,10 +53,10 @@ from .model import (
     _as_case,
     _case_parameters,
     _check_severity,
-    _equilibrium,
-    _grid,
+        _grid,
     _intrinsic_activity,
     _lab_values,
+    _start_state,
     _plan,
     _Rates,
 )
@@ -63,7 +65,8 @@ from .treatments import TreatmentEvent, as_events, load_treatments
 __all__ = ["reference_course", "rhs", "STATE"]
 
 #: Order of the pools in the state vector ``y`` of :func:`rhs`.
-STATE = ("tumour_activity", "tumour_bulk", "platelets", "fibrinogen", "factors", "d_dimer", "red_cells")
+STATE = ("tumour_mass", "tumour_activity", "tumour_bulk", "platelets", "fibrinogen", "factors", "d_dimer",
+         "red_cells")
 
 _SCIPY_MISSING = "scipy is needed for the reference solution: pip install -e '.[test]'"
 _DEFAULT_SOLVER = {"method": "LSODA", "rtol": 1e-9, "atol": 1e-11}
@@ -78,29 +81,32 @@ def rhs(t: float, y: np.ndarray, rates: _Rates, inputs: Callable[[float], tuple]
     ----------
     t : float
         Time, days since the case's day 0.
-    y : numpy.ndarray, shape (7,)
-        State in the order of :data:`STATE`: tumour activity A, tumour bulk V
+    y : numpy.ndarray, shape (8,)
+        State in the order of :data:`STATE`: tumour mass M, tumour activity A, tumour bulk V
         (dimensionless), platelets P (x10^9/L), fibrinogen F (g/L), other
         clotting factors C (fraction of normal), D-dimer D (mg/L FEU) and red
         cells R (fraction of the red-cell mass expected for age).
     rates : model._Rates
         Rate constants derived from the parameter table.
     inputs : callable
-        ``inputs(t)`` returns ``(target, consumption, bleeding, d_dimer_base)``:
-        the activity the tumour is driven towards, the multipliers of
+        ``inputs(t)`` returns ``(factor, kill, consumption, bleeding, d_dimer_base)``:
+        the activity per unit of tumour mass, the regression rate, the multipliers of
         consumption and bleeding that anticoagulants impose, and the mean
         D-dimer for the infant's age.
 
     Returns
     -------
-    numpy.ndarray, shape (7,)
+    numpy.ndarray, shape (8,)
         dy/dt in the units of ``y`` per day.
     """
-    activity, bulk, platelets, fibrinogen, factors, d_dimer, red = y
-    target, consumption, bleeding, d_dimer_base = inputs(t)
+    mass, activity, bulk, platelets, fibrinogen, factors, d_dimer, red = y
+    factor, kill, consumption, bleeding, d_dimer_base = inputs(t)
     r = rates
     consuming = bulk * consumption
 
+    mass = max(mass, 0.0)
+    d_mass = r.regrowth * mass * (1.0 - mass) - kill * mass * mass / (mass + r.residual) if mass > 0 else 0.0
+    target = factor * mass
     d_activity = (target - activity) / r.tau_activity
     d_bulk = (activity - bulk) / r.tau_bulk
     d_platelets = r.platelet_q / (1.0 + r.platelet_c * platelets**2) - (r.k_platelet + r.trap * activity) * platelets
@@ -114,8 +120,8 @@ def rhs(t: float, y: np.ndarray, rates: _Rates, inputs: Callable[[float], tuple]
         + r.d_dimer_per_fibrinogen * r.consume_fibrinogen * consuming * fibrinogen
     )
     bleed = r.bleed * bleeding / (1.0 + (platelets * r.bleed_inv_p50) ** 2)
-    d_red = r.red_q / (1.0 + r.red_c * red**2) - (r.k_red + r.damage * consuming + bleed) * red
-    return np.array([d_activity, d_bulk, d_platelets, d_fibrinogen, d_factors, d_d_dimer, d_red])
+    d_red = r.red_q / (1.0 + r.red_c * red**2) - (r.k_red + r.damage * activity + bleed) * red
+    return np.array([d_mass, d_activity, d_bulk, d_platelets, d_fibrinogen, d_factors, d_d_dimer, d_red])
 
 
 class _Inputs:
@@ -146,15 +152,13 @@ class _Inputs:
             t = math.nextafter(lo, math.inf)
         t = max(t, 0.0)
         at = np.array([t])
-        drug, procedure, swelling, consumption, bleeding, _ = _plan(self.case, self.events, at, self.step, self.n_steps)
-        if self.excised_from is not None and t >= self.excised_from:
-            target = 0.0
-        else:
-            intrinsic = float(_intrinsic_activity(self.case, at)[0])
-            cut = self.sensitivity * float(drug[0]) + float(procedure[0])
-            target = self.severity * intrinsic * math.exp(-cut) * float(swelling[0])
+        plan = _plan(self.case, self.events, at, self.step, self.n_steps)
+        intrinsic = float(_intrinsic_activity(self.case, at)[0])
+        cut = self.sensitivity * float(plan.drug_cut[0]) + float(plan.fixed_cut[0])
+        factor = self.severity * intrinsic * math.exp(-cut) * float(plan.swelling[0])
+        kill = self.sensitivity * float(plan.drug_kill[0]) + float(plan.fixed_kill[0])
         d_dimer_base = float(labs.expected_value("d_dimer", self.case.age_days + t))
-        return target, float(consumption[0]), float(bleeding[0]), d_dimer_base
+        return factor, kill, float(plan.consumption[0]), float(plan.bleeding[0]), d_dimer_base
 
 
 def _breakpoints(case, events: tuple[TreatmentEvent, ...], end: float) -> set[float]:
@@ -166,13 +170,12 @@ def _breakpoints(case, events: tuple[TreatmentEvent, ...], end: float) -> set[fl
         points.add(ev.start_day)
         if ev.stop_day is not None:
             points.add(ev.stop_day)
+        points.update(ev.dose_days())
         if tr.duration_days is not None:
             points.add(ev.start_day + tr.duration_days)
     a = case.activity
     if a.involution_day is not None:
         points.add(a.involution_day)
-    if a.growth_per_week:
-        points.add(a.growth_until_age_days - case.age_days)
     points.update(float(age) - case.age_days for age in labs.load_reference_ranges()["d_dimer"].ages)
     return {float(p) for p in points if 0.0 < p < end}
 
@@ -245,7 +248,7 @@ def reference_course(
         raise ImportError(_SCIPY_MISSING) from exc
 
     case = _as_case(case)
-    events = as_events(treatments)
+    events = tuple(as_events(case.standard_care)) + tuple(as_events(treatments))
     p = _case_parameters(case, parameters)
     sev = case.activity.severity if severity is None else _check_severity(severity)
     options = _solver_options(solver)
@@ -256,14 +259,9 @@ def reference_course(
     day = grid_t[::per_output]
     rates = _Rates(p)
 
-    _, _, _, _, _, actions = _plan(case, events, grid_t, step, n_steps)
-    excisions = [k for k, acts in actions.items() if any(kind == "excise" for kind, _ in acts)]
-    excised_from = min(excisions) * step if excisions else None
-    inputs = _Inputs(case, events, sev, 1.0, step, n_steps, excised_from)
-
-    activity = 0.0 if case.starting_state == "healthy" else sev * float(_intrinsic_activity(case, np.zeros(1))[0])
-    y = np.array([activity, activity, *_equilibrium(rates, activity, labs.expected_value("d_dimer", case.age_days))],
-                 dtype=float)
+    actions = _plan(case, events, grid_t, step, n_steps).actions
+    inputs = _Inputs(case, events, sev, 1.0, step, n_steps, None)
+    y = np.array(_start_state(case, rates, sev, labs.expected_value("d_dimer", case.age_days)), dtype=float)
 
     jump_at = {k * step: acts for k, acts in actions.items() if 0 <= k <= n_steps}
     # Event times are kept exactly; a kink closer than _MERGE to a kept time is dropped.
@@ -301,10 +299,10 @@ def _jump(acts, y: np.ndarray, age: float) -> np.ndarray:
     y = np.array(y, dtype=float)
     for kind, adds in acts:
         if kind == "excise":
-            y[0] = y[1] = 0.0
+            y[0] = y[1] = y[2] = 0.0
             continue
-        y[2] += adds.get("platelets", 0.0)
-        y[3] += adds.get("fibrinogen", 0.0)
-        y[4] += adds.get("factors", 0.0)
-        y[6] += adds.get("hemoglobin", 0.0) / labs.expected_value("hemoglobin", age)
+        y[3] += adds.get("platelets", 0.0)
+        y[4] += adds.get("fibrinogen", 0.0)
+        y[5] += adds.get("factors", 0.0)
+        y[7] += adds.get("hemoglobin", 0.0) / labs.expected_value("hemoglobin", age)
     return y

@@ -26,6 +26,7 @@ __all__ = [
     "parse_treatment",
     "as_events",
     "POOLS",
+    "NAMED_PLANS",
 ]
 
 KINDS = ("drug", "procedure", "transfusion", "anticoagulant")
@@ -56,8 +57,23 @@ class Treatment:
         decline after stopping.
     duration_days : float or None
         How long one use acts (None: until stopped).
+    regression : float
+        Rate (per day) at which the treatment at full effect makes the tumour
+        regress; it works only where it outpaces the tumour's regrowth.
+    acts_on : tuple of str
+        Case drivers the treatment acts on (``tumour``; ``systemic`` for
+        antibiotics in sepsis).
     adds : dict
-        Immediate rise per standard dose, keyed by pool (see :data:`POOLS`).
+        Immediate rise per dose unit (for example per mL/kg), keyed by pool
+        (see :data:`POOLS`).
+    dose_unit : str
+        Unit of a transfusion's dose (``mL/kg`` or ``units/10 kg``); empty for drugs.
+    usual_dose : tuple of float
+        The usual paediatric dose range, in ``dose_unit``.
+    default_dose : float
+        The dose given when a plan names none.
+    daily_limit : float
+        The module's own teaching ceiling per day, in ``dose_unit`` (not a clinical rule).
     """
 
     name: str
@@ -77,30 +93,57 @@ class Treatment:
     adds: Mapping[str, float] = field(default_factory=dict)
     swelling_amount: float = 0.0
     swelling_days: float = 1.0
+    swelling_max: float = 0.0
+    regression: float = 0.0
+    acts_on: tuple = ("tumour",)
+    dose_unit: str = ""
+    usual_dose: tuple = ()
+    default_dose: float = 0.0
+    daily_limit: float = 0.0
     consumption_reduction: float = 0.0
     bleeding_multiplier: float = 1.0
 
     @property
     def acts_on_tumour(self) -> bool:
         """True when the treatment lowers tumour activity (drugs and procedures)."""
-        return self.potency > 0 or self.removes_tumour
+        return self.potency > 0 or self.regression > 0 or self.removes_tumour
 
 
 @dataclass(frozen=True)
 class TreatmentEvent:
     """A treatment given from ``start_day`` (day 0 is the case's start).
 
-    ``stop_day`` ends a drug early (its effect then wanes); transfusions and
-    procedures are single events and ignore it.
+    ``stop_day`` ends a drug (its effect then wanes) or, for a transfusion
+    repeated ``every_hours``, ends the repeats (no dose on or after it).
+    ``dose`` is a transfusion's dose in its ``dose_unit`` or a drug's share of
+    the standard regimen (1.0 = full dose); ``None`` means the default.
     """
 
     name: str
     start_day: float = 0.0
     stop_day: float | None = None
+    dose: float | None = None
+    every_hours: float | None = None
 
     def __str__(self) -> str:
         text = f"{self.name}@{self.start_day:g}"
-        return text if self.stop_day is None else f"{text}-{self.stop_day:g}"
+        if self.stop_day is not None:
+            text = f"{text}-{self.stop_day:g}"
+        if self.dose is not None:
+            catalogue = dict(_default_catalogue())
+            unit = catalogue[self.name].dose_unit if self.name in catalogue else ""
+            text += f":{self.dose:g}{unit.replace(' ', '')}" if unit else f":{100 * self.dose:g}%"
+        if self.every_hours is not None:
+            text += f":every{self.every_hours:g}h"
+        return text
+
+    def dose_days(self) -> list[float]:
+        """Days on which a transfusion is given (one, or each repeat before ``stop_day``)."""
+        if self.every_hours is None or self.stop_day is None:
+            return [self.start_day]
+        step = self.every_hours / 24.0
+        count = int(math.floor((self.stop_day - self.start_day) / step - 1e-9)) + 1
+        return [self.start_day + i * step for i in range(count)]
 
 
 def load_treatments(path: str | Path | None = None) -> dict[str, Treatment]:
@@ -163,6 +206,10 @@ def _load(path: Path) -> dict[str, Treatment]:
             _nonnegative(adds, name, pool, path)
         swelling = require(entry, "swelling", dict, path=path, item=name, default={})
         removes = require(entry, "removes_tumour", bool, path=path, item=name, default=False)
+        acts_on = require(entry, "acts_on", list, path=path, item=name, default=["tumour"])
+        if not acts_on or not all(a in ("tumour", "systemic", "immune") for a in acts_on):
+            raise AssetError(path, "must list drivers from: tumour, systemic, immune", item=name, field="acts_on")
+        dosing = _dosing(entry, name, path, kind)
         treatment = Treatment(
             name=name,
             kind=kind,
@@ -181,6 +228,10 @@ def _load(path: Path) -> dict[str, Treatment]:
             adds={str(k): float(v) for k, v in adds.items()},
             swelling_amount=_nonnegative(swelling, name, "amount", path, default=0.0),
             swelling_days=_positive(swelling, name, "days", path, default=1.0),
+            swelling_max=_nonnegative(swelling, name, "max", path, default=0.0),
+            regression=_nonnegative(entry, name, "regression", path, default=0.0),
+            acts_on=tuple(acts_on),
+            **dosing,
             consumption_reduction=_nonnegative(entry, name, "consumption_reduction", path, default=0.0),
             bleeding_multiplier=_nonnegative(entry, name, "bleeding_multiplier", path, default=1.0),
         )
@@ -194,6 +245,29 @@ def _load(path: Path) -> dict[str, Treatment]:
     return catalogue
 
 
+DOSE_UNITS = ("mL/kg", "units/10 kg")
+
+
+def _dosing(entry, name, path, kind) -> dict:
+    """A transfusion's dose unit, usual range, default and the module's daily limit."""
+    if kind != "transfusion":
+        return {}
+    unit = require(entry, "dose_unit", str, path=path, item=name)
+    if unit not in DOSE_UNITS:
+        raise AssetError(path, f"must be one of {', '.join(DOSE_UNITS)}, not {unit!r}", item=name, field="dose_unit")
+    usual = require(entry, "usual_dose", list, path=path, item=name)
+    if len(usual) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1e3 for v in usual) \
+            or usual[0] > usual[1]:
+        raise AssetError(path, "must be [low, high], two positive numbers", item=name, field="usual_dose")
+    default = _positive(entry, name, "default_dose", path)
+    limit = _positive(entry, name, "daily_limit", path)
+    if not usual[0] <= default <= usual[1] <= limit:
+        raise AssetError(path, "the default dose must lie in the usual range, and the daily limit at or above it",
+                         item=name, field="default_dose")
+    return {"dose_unit": unit, "usual_dose": (float(usual[0]), float(usual[1])),
+            "default_dose": default, "daily_limit": limit}
+
+
 def _unknown(name: str) -> UnknownTreatmentError:
     return UnknownTreatmentError(
         f"unknown treatment {name!r}; valid treatments: {', '.join(treatment_names())}"
@@ -202,43 +276,98 @@ def _unknown(name: str) -> UnknownTreatmentError:
 
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?"
 _DAYS = re.compile(rf"^(?P<start>{_NUMBER})(?:\s*-\s*(?P<stop>{_NUMBER}))?$")
+_EVERY = re.compile(rf"^every\s*(?P<n>{_NUMBER})\s*(?P<unit>h|d)$", re.I)
+_DOSE = re.compile(rf"^(?P<n>{_NUMBER})\s*(?P<unit>%|ml/kg|units?/10\s*kg)?$", re.I)
+_SYNTAX = ("NAME, NAME@DAY or NAME@START-STOP, then optional ':DOSE' and ':everyNh' "
+           "(e.g. sirolimus@0, prednisolone@0-28:50%, platelet-transfusion@3:10mL/kg, "
+           "cryoprecipitate@0-4:1.5:every12h)")
+#: Longest dosing interval that still counts as repeated dosing, hours.
+_MAX_EVERY_HOURS = 24 * 28
 
 
 def parse_treatment(spec: str) -> TreatmentEvent:
-    """Parse ``NAME``, ``NAME@DAY`` or ``NAME@START-STOP`` into an event.
+    """Parse a plan entry such as ``sirolimus@0`` or ``platelet-transfusion@0-5:10mL/kg:every12h``.
 
     Parameters
     ----------
     spec : str
-        For example ``"sirolimus"`` (from day 0), ``"platelet-transfusion@3"``
-        or ``"prednisolone@0-28"`` (days 0 to 28).
+        ``NAME`` (from day 0), ``NAME@DAY`` or ``NAME@START-STOP``, optionally
+        followed by ``:DOSE`` (a transfusion's dose in its unit, e.g. ``10mL/kg``,
+        or a drug's share of the standard regimen, e.g. ``50%``) and, for
+        transfusions, ``:everyNh`` (repeat every N hours until the stop day).
 
     Raises
     ------
     UnknownTreatmentError
         If the name is not in the catalogue (the message lists valid names).
     ValueError
-        If the day part is not a number >= 0 or the stop precedes the start.
+        For a malformed day, dose or interval, naming the syntax.
     """
     if not isinstance(spec, str) or not spec.strip():
-        raise ValueError(f"empty treatment; expected NAME or NAME@DAY, got {spec!r}")
-    name, sep, days = spec.strip().partition("@")
+        raise ValueError(f"empty treatment; expected {_SYNTAX}, got {spec!r}")
+    head, *options = [part.strip() for part in spec.strip().split(":")]
+    name, sep, days = head.partition("@")
     name = name.strip()
     if name not in treatment_names():
         raise _unknown(name)
-    if not sep:
-        return TreatmentEvent(name)
-    match = _DAYS.match(days.strip())
-    if not match:
-        raise ValueError(
-            f"malformed treatment {spec!r}: the day after '@' must be a number >= 0 "
-            "(NAME@DAY or NAME@START-STOP, e.g. sirolimus@0 or prednisolone@0-28)"
-        )
-    start = float(match["start"])
-    stop = float(match["stop"]) if match["stop"] is not None else None
-    if stop is not None and stop <= start:
-        raise ValueError(f"malformed treatment {spec!r}: the stop day must come after the start day")
-    return TreatmentEvent(name, start, stop)
+    treatment = dict(_default_catalogue())[name]
+    start, stop = 0.0, None
+    if sep:
+        match = _DAYS.match(days.strip())
+        if not match:
+            raise ValueError(f"malformed treatment {spec!r}: the day after '@' must be a number >= 0; expected {_SYNTAX}")
+        start = float(match["start"])
+        stop = float(match["stop"]) if match["stop"] is not None else None
+        if stop is not None and stop <= start:
+            raise ValueError(f"malformed treatment {spec!r}: the stop day must come after the start day")
+    dose = every = None
+    for option in options:
+        every_match, dose_match = _EVERY.match(option), _DOSE.match(option)
+        if every_match and every is None:
+            every = float(every_match["n"]) * (24.0 if every_match["unit"].lower() == "d" else 1.0)
+        elif dose_match and dose is None:
+            dose = _dose(spec, treatment, float(dose_match["n"]), (dose_match["unit"] or "").lower())
+        else:
+            raise ValueError(f"malformed treatment {spec!r}: cannot read {option!r}; expected {_SYNTAX}")
+    if treatment.kind == "transfusion":
+        if (stop is None) != (every is None):
+            raise ValueError(f"malformed treatment {spec!r}: a repeated transfusion needs both a stop day and "
+                             "':everyNh' (e.g. platelet-transfusion@0-5:every12h)")
+        if every is not None and not 1 <= every <= _MAX_EVERY_HOURS:
+            raise ValueError(f"malformed treatment {spec!r}: the interval must be 1 to {_MAX_EVERY_HOURS} hours")
+    elif every is not None:
+        raise ValueError(f"malformed treatment {spec!r}: ':every' applies to transfusions only; "
+                         f"{name} is given continuously from its start day to its stop day")
+    return TreatmentEvent(name, start, stop, dose, every)
+
+
+def _dose(spec, treatment: Treatment, value: float, unit: str) -> float:
+    unit = unit.replace(" ", "")
+    if treatment.kind == "transfusion":
+        wanted = treatment.dose_unit.lower().replace(" ", "")
+        if unit not in ("", wanted, wanted.replace("units", "unit")):
+            raise ValueError(f"malformed treatment {spec!r}: {treatment.name} is dosed in {treatment.dose_unit}")
+        if not 0 < value <= treatment.daily_limit:
+            raise ValueError(
+                f"treatment {spec!r}: a dose of {value:g} {treatment.dose_unit} is outside 0-{treatment.daily_limit:g}; "
+                f"the usual dose is {treatment.usual_dose[0]:g}-{treatment.usual_dose[1]:g} {treatment.dose_unit}")
+        return value
+    if treatment.kind == "drug" and unit in ("%", ""):
+        share = value / 100.0 if unit == "%" else value
+        if not 0 < share <= 1.0:
+            raise ValueError(f"treatment {spec!r}: a drug's dose is a share of the standard regimen, "
+                             "from 1% to 100% (e.g. :50% during a taper)")
+        return share
+    raise ValueError(f"malformed treatment {spec!r}: {treatment.name} takes no dose")
+
+
+#: Named plans: a name that stands for several entries, accepted wherever a treatment is.
+NAMED_PLANS = {
+    # Ji 2022's regimen: sirolimus for at least 12 months with a short course of prednisolone. The
+    # trial's abstract gives no prednisolone dose or taper; 2 mg/kg/day for 4 weeks and then half
+    # the dose for 2 weeks is approximate (Ji 2020 gives 2 mg/kg/day, tapered as soon as feasible).
+    "ji2022-combination": ("sirolimus@0-365", "prednisolone@0-28", "prednisolone@28-42:50%"),
+}
 
 
 def as_events(treatments: Iterable[str | TreatmentEvent] | str | None) -> tuple[TreatmentEvent, ...]:
@@ -254,7 +383,9 @@ def as_events(treatments: Iterable[str | TreatmentEvent] | str | None) -> tuple[
                 raise _unknown(item.name)
             if not (math.isfinite(item.start_day) and item.start_day >= 0):
                 raise ValueError(f"treatment {item.name!r}: start day must be a number >= 0")
-            events.append(item)
+            events.append(parse_treatment(str(item)))
+        elif isinstance(item, str) and item.strip() in NAMED_PLANS:
+            events.extend(parse_treatment(spec) for spec in NAMED_PLANS[item.strip()])
         else:
             events.append(parse_treatment(item))
     return tuple(events)
@@ -271,5 +402,5 @@ def shift_plan(plan: Iterable[str], offset_days: float) -> tuple[str, ...]:
     for spec in plan:
         event = parse_treatment(spec)
         stop = None if event.stop_day is None else event.stop_day + offset_days
-        shifted.append(str(TreatmentEvent(event.name, event.start_day + offset_days, stop)))
+        shifted.append(str(TreatmentEvent(event.name, event.start_day + offset_days, stop, event.dose, event.every_hours)))
     return tuple(shifted)

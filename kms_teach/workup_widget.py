@@ -18,8 +18,10 @@ import html
 
 import ipywidgets as w
 
+from .answers_bar import AnswersBar
 from .markup import to_html
 from .plots import CourseFigure, png_img_tag
+from .progress import AnswerBook, answer_book, content_version, default_answers_file
 from .widgets import _Explorer, _summary_html, _text_block
 from .workup import WorkupSession, load_workup
 
@@ -55,13 +57,19 @@ class CaseWorkup(_Explorer):
     ----------
     name : str
         A built-in work-up (``assets/workups/NAME.yaml``) or the path of a work-up file.
+    answers_file : str, optional
+        Where the decisions are saved with the quizzes' answers (default
+        ``answers-practice.json``; see :class:`kms_teach.quiz.Quiz`).
     """
 
     LABS = ("platelets", "fibrinogen", "d_dimer", "hemoglobin")
 
-    def __init__(self, name: str = "khe-workup"):
+    def __init__(self, name: str = "khe-workup", *, answers_file: str | None = None):
         self.workup = load_workup(name)
         self.session = WorkupSession(self.workup)
+        self.book: AnswerBook = answer_book(answers_file or default_answers_file(None))
+        self.case_version = content_version(self.workup)
+        self._new_run = True  # the next decision starts a new run of the case
         self.figure = None  # built on the first plan, then reused
         wk = self.workup
         self.header = w.HTML(f"<h3>{html.escape(wk.title)}</h3>{to_html(wk.presentation)}")
@@ -101,6 +109,7 @@ class CaseWorkup(_Explorer):
         self.restart.on_click(self.reset)
         self.status = w.HTML()
         self.debrief = None
+        self.answers_bar = AnswersBar(self.book, describe=self._describe_restore)
 
         self.widget = w.VBox([
             self.header,
@@ -112,6 +121,7 @@ class CaseWorkup(_Explorer):
             self.plan, self.plan_button, self.plan_feedback, self.image, self.summary,
             w.HTML("<h4>Step 4. Debrief</h4>"),
             self.debrief_button, self.debrief_view, self.status, self.restart,
+            self.answers_bar.widget,
         ])
         self.reset()
 
@@ -157,6 +167,7 @@ class CaseWorkup(_Explorer):
             parts.append(block)
         if not parts:
             parts.append("<p>You ordered no tests: you will have to decide on the history and examination alone.</p>")
+        self._record("tests", [r.test.id for r in results])
         self.results.value = _status("".join(parts))
         self._say(f"{len(results)} test result{'s' if len(results) != 1 else ''} shown. Now choose a diagnosis.")
         self._enable()
@@ -167,6 +178,7 @@ class CaseWorkup(_Explorer):
             self._say("Choose a diagnosis first (arrow keys move between the options).")
             return
         fb = self.session.choose_diagnosis(self.diagnosis.value)
+        self._record("diagnosis", self.diagnosis.value, correct=bool(fb.correct))
         verdict = "Correct." if fb.correct else "Not the best answer."
         self.diagnosis_feedback.value = _status(f"<p><strong>{verdict}</strong></p>{to_html(fb.text)}{_cites(fb.citations)}")
         self._say("Now choose a treatment plan.")
@@ -178,6 +190,7 @@ class CaseWorkup(_Explorer):
             self._say("Choose a treatment plan first (arrow keys move between the options).")
             return
         course = self.session.choose_plan(self.plan.value)
+        self._record("plan", self.plan.value, verdict=course.feedback.verdict)
         if self.figure is None:
             self.figure = CourseFigure(self.LABS, columns=2, width_px=820, main_label="with your plan",
                                        comparison_label="untreated")
@@ -197,6 +210,9 @@ class CaseWorkup(_Explorer):
         except ValueError as exc:
             self._say(str(exc))
             return
+        if not self._new_run:
+            self.book.answers.record_case_score(self.workup.id, self.debrief.score)
+            self.book.changed()
         items = []
         for e in self.debrief.entries:
             items.append(f"<li><strong>{html.escape(e.step.capitalize())}: {html.escape(e.label)}</strong> "
@@ -209,6 +225,7 @@ class CaseWorkup(_Explorer):
     def reset(self, _button=None) -> None:
         """Start again: clear every choice and result."""
         self.session.reset()
+        self._new_run = True
         for box in self.tests.values():
             box.disabled = False
             box.value = False
@@ -220,3 +237,15 @@ class CaseWorkup(_Explorer):
         self.debrief = None
         self._on_tick()
         self._enable()
+
+    # -- answers file: every decision is kept with its time (the first run is the scored one)
+    def _record(self, step: str, choice, **details) -> None:
+        self.book.answers.record_decision(self.workup.id, step, choice, case_version=self.case_version,
+                                          title=self.workup.title, new_run=self._new_run, **details)
+        self._new_run = False
+        self.book.changed()
+
+    def _describe_restore(self, book: AnswerBook) -> str:
+        runs = len(book.answers.cases.get(self.workup.id, {}).get("runs", []))
+        return (f"{runs} run{'' if runs == 1 else 's'} of this case kept (decisions are kept, "
+                "not replayed on screen).")

@@ -96,14 +96,14 @@ def test_effective_treatment_raises_platelets_within_days(untreated, combination
     assert combination.labs_at(3)["platelets"] > 1.5 * untreated.labs_at(3)["platelets"]
 
 
-def test_clotting_proteins_recover_weeks_after_platelets(combination):
-    # Cleveland Clinic 2026: platelets within days, clotting proteins after a few weeks
-    platelets_normal = combination.first_day("platelets", lambda v: v >= 150)
+def test_platelets_rise_before_fibrinogen_returns_to_its_range(combination):
+    # Cleveland Clinic 2026: platelets within days, clotting proteins after a few weeks. No fixed
+    # order of normalisation is imposed (Ryan 2010 saw fibrinogen > 1 g/L before normal platelets).
+    first_rise = combination.first_day("platelets", lambda v: v >= 2 * combination.platelets[0])
     low = lower_limit(combination, "fibrinogen")
-    hits = np.nonzero(combination.fibrinogen >= low)[0]
-    fibrinogen_day = float(combination.day[hits[0]])
-    assert platelets_normal is not None
-    assert fibrinogen_day - platelets_normal >= 14, (platelets_normal, fibrinogen_day)
+    fibrinogen_day = float(combination.day[np.nonzero(combination.fibrinogen >= low)[0][0]])
+    assert first_rise is not None and first_rise <= 7
+    assert fibrinogen_day - first_rise >= 7, (first_rise, fibrinogen_day)
 
 
 def test_typical_infant_passes_100_by_week_4_sooner_with_prednisolone():
@@ -146,8 +146,8 @@ def test_propranolol_alone_does_not_resolve_kms(week4_rates):
     # Chiu 2012; Ji 2020: not recommended as monotherapy
     assert week4_rates["propranolol"] < 0.1
     result = k.simulate("khe-kms", ["propranolol@0"], days=56)
-    assert result.labs_at(56)["platelets"] < 50
-    assert result.labs_at(56)["fibrinogen"] < lower_limit(result, "fibrinogen")[-1]
+    assert result.labs_at(56)["platelets"] < 100
+    assert result.labs_at(56)["d_dimer"] > 10 * upper_limit(result, "d_dimer")[-1]
 
 
 def test_vincristine_response_takes_weeks():
@@ -198,7 +198,8 @@ def test_red_cell_transfusion_raises_haemoglobin_by_2_to_3(untreated):
 def test_ffp_raises_clotting_factors_and_shortens_pt(untreated):
     result = k.simulate("sepsis-dic", ["ffp@1"], days=3)
     reference = k.simulate("sepsis-dic", days=3)
-    assert result.factors[result.index(1)] - reference.factors[reference.index(1)] == pytest.approx(0.175, abs=1e-6)
+    # AccessPediatrics: 10-15 mL/kg raise factor levels by 15-20%; the default dose is 15 mL/kg
+    assert 0.15 <= result.factors[result.index(1)] - reference.factors[reference.index(1)] <= 0.20
     assert result.labs_at(1)["pt"] < reference.labs_at(1)["pt"]
 
 

@@ -195,7 +195,7 @@ def test_loading_a_foreign_file_is_reported_and_keeps_it(bank, tmp_path):
     notes = tmp_path / "notes.json"
     notes.write_text('{"my": "notes"}')
     quiz = Quiz(bank=bank, seed=0, progress_file=str(notes))
-    assert not quiz.load() and "not a kms-teach progress file" in quiz.file_status.value
+    assert not quiz.load() and "not a kms-teach answers file" in quiz.file_status.value
     quiz.answer(quiz.question.options and 0 or "1")
     assert not quiz.save() and "Not saved" in quiz.file_status.value
     assert notes.read_text() == '{"my": "notes"}'

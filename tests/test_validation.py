@@ -1,0 +1,47 @@
+"""The model against its literature checkpoints (assets/validation.yaml)."""
+
+import pytest
+
+from kms_teach.validate import load_checkpoints, run_checkpoints, write_report
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    return run_checkpoints()
+
+
+def test_there_are_at_least_25_checkpoints_both_fitted_and_predicted():
+    points = load_checkpoints()
+    assert len(points) >= 25
+    assert {p.use for p in points} == {"fitted", "predicted"}
+    assert sum(p.use == "predicted" for p in points) >= 12
+
+
+def test_every_checkpoint_falls_inside_its_published_window(outcomes):
+    outside = [f"{o.checkpoint.id} {o.checkpoint.title}: {o.value} not in {o.checkpoint.window}"
+               for o in outcomes if not o.inside]
+    assert not outside, "\n".join(outside)
+
+
+def test_report_lists_every_checkpoint_and_draws_a_figure_per_treatment(outcomes, tmp_path):
+    report = write_report(outcomes, tmp_path / "validation.md")
+    text = report.read_text(encoding="utf-8")
+    for o in outcomes:
+        assert f"| {o.checkpoint.id}: " in text
+    treatments = {o.checkpoint.treatment for o in outcomes}
+    figures = {p.stem for p in (tmp_path / "validation").glob("*.png")}
+    assert figures == treatments
+    assert f"{len(outcomes)} of {len(outcomes)} checkpoints inside" in text
+
+
+def test_a_checkpoint_outside_its_window_is_reported_as_outside(outcomes, tmp_path):
+    import dataclasses
+
+    from kms_teach.validate import Outcome
+
+    first = outcomes[0]
+    moved = dataclasses.replace(first.checkpoint, window=(first.value + 1, first.value + 2))
+    bad = Outcome(moved, first.value)
+    assert not bad.inside
+    text = write_report([bad], tmp_path / "v.md").read_text(encoding="utf-8")
+    assert "**OUTSIDE**" in text and "0 of 1 checkpoints inside" in text
