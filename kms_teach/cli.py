@@ -57,6 +57,28 @@ def _positive_number():
     return parse
 
 
+_DURATION_UNITS = {"h": 1 / 24, "d": 1.0, "w": 7.0, "mo": 30.4375, "y": 365.25}
+
+
+def _duration(unit_days: float):
+    """A length such as ``120``, ``12w``, ``6mo`` or ``2y`` (bare numbers are in the option's own unit)."""
+
+    def parse(text):
+        raw = str(text).strip().lower()
+        suffix = next((u for u in sorted(_DURATION_UNITS, key=len, reverse=True) if raw.endswith(u)), None)
+        number = raw[: -len(suffix)] if suffix else raw
+        try:
+            value = float(number)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"must be a number greater than 0, optionally with a unit (h, d, w, mo, y), not {text!r}") from None
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"must be a number greater than 0, not {text!r}")
+        return value * (_DURATION_UNITS[suffix] / unit_days if suffix else 1.0)
+
+    return parse
+
+
 def _count(text):
     try:
         value = int(text)
@@ -91,9 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     treat_help = "treatment from a day (day 0 = case start), e.g. sirolimus@0; repeatable"
     sim = sub.add_parser("simulate", help="simulate one infant's lab values over time")
     sim.add_argument("case", help="case name (see 'kms-teach cases') or a case YAML file")
-    sim.add_argument("--days", type=_positive_number(), default=120.0, help="length of the course in days (default 120)")
+    sim.add_argument("--days", type=_duration(1.0), default=120.0,
+                     help="length of the course: days, or with a unit such as 12w, 6mo, 2y (default 120)")
     sim.add_argument("--treat", action="append", default=[], metavar="NAME[@DAY]", help=treat_help)
-    sim.add_argument("--every", type=_positive_number(), default=6.0, metavar="HOURS", help="hours between rows (default 6)")
+    sim.add_argument("--every", type=_duration(1 / 24), default=6.0, metavar="HOURS",
+                     help="hours between rows, or with a unit such as 1d or 1w (default 6)")
     sim.add_argument("--format", choices=("csv", "json"), default="csv", help="output format (default csv)")
 
     coh = sub.add_parser("cohort", help="simulate a virtual cohort and its response rate")
@@ -103,8 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     coh.add_argument("--treat", action="append", default=[], metavar="NAME[@DAY]", help=treat_help)
     coh.add_argument("--response", default="platelets>=100@28", metavar="LAB>=VALUE@DAY",
                      help="response criterion (default platelets>=100@28, the Ji 2022 RCT endpoint)")
-    coh.add_argument("--days", type=_positive_number(), default=None, help="length in days (default: the criterion's day, at least 28)")
-    coh.add_argument("--every", type=_positive_number(), default=24.0, metavar="HOURS", help="hours between samples (default 24)")
+    coh.add_argument("--days", type=_duration(1.0), default=None,
+                     help="length in days, or with a unit such as 6mo or 2y (default: the criterion's day, at least 28)")
+    coh.add_argument("--every", type=_duration(1 / 24), default=24.0, metavar="HOURS",
+                     help="hours between samples, or with a unit such as 1w (default 24)")
     coh.add_argument("--format", choices=("text", "csv", "json"), default="text", help="output format (default text)")
     def selection(command):
         command.add_argument("--topic", action="append", default=[], metavar="T", help="a topic; repeatable")
@@ -329,9 +355,17 @@ def _cases(args) -> str:
 def _treatments(args) -> str:
     from .treatments import load_treatments
 
+    from .treatments import NAMED_PLANS
+
     catalogue = load_treatments()
-    width = max(len(name) for name in catalogue)
-    return "".join(f"{name:<{width}}  {t.kind:<13}  {t.description}\n" for name, t in catalogue.items())
+    width = max(len(name) for name in (*catalogue, *NAMED_PLANS))
+    lines = []
+    for name, t in catalogue.items():
+        dose = f" [dose in {t.dose_unit}, usual {t.usual_dose[0]:g}-{t.usual_dose[1]:g}]" if t.dose_unit else ""
+        lines.append(f"{name:<{width}}  {t.kind:<13}  {t.description}{dose}\n")
+    for name, plan in NAMED_PLANS.items():
+        lines.append(f"{name:<{width}}  {'named plan':<13}  {' + '.join(plan)}\n")
+    return "".join(lines)
 
 
 def _round(values, decimals):
@@ -418,5 +452,7 @@ def _cohort(args) -> str:
 
 def _summary_days(days):
     last = float(days[-1])
-    picks = [0, 3, 7, 14, 21, 28] + list(range(42, int(last) + 1, 14))
+    # weekly-ish early, then every two weeks, then monthly and quarterly for long courses
+    picks = [0, 3, 7, 14, 21, 28] + list(range(42, min(int(last), 182) + 1, 14)) + \
+        [round(30.4375 * m) for m in range(7, 13)] + [round(30.4375 * m) for m in range(15, 121, 3)]
     return sorted({d for d in picks if d <= last} | {last})
