@@ -199,7 +199,7 @@ def read_json(path: str | Path) -> Any:
     try:
         return json.loads(text)
     except (ValueError, RecursionError) as exc:
-        line = getattr(exc, "lineno", None)
+        line = getattr(exc, "lineno", None) or 1
         raise AssetError(path, f"not valid JSON ({exc.__class__.__name__})", line=line) from None
 
 
@@ -243,7 +243,7 @@ def parse_content(text: str, path: str | Path = "<text>") -> Content:
             loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problem = " ".join((getattr(exc, "problem", None) or str(exc)).split())  # one line
         raise AssetError(path, f"not valid YAML: {problem}",
                          line=mark.line + 1 if mark is not None else 1) from None
     except RecursionError:  # the pure-Python parser on very deep nesting (libyaml stops at 1000)

@@ -331,3 +331,9 @@ def test_a_bomb_in_a_custom_assets_folder_does_not_stall_a_lesson_or_check(bombe
     assert "Traceback" not in check.stderr + check.stdout
     output = check.stdout + check.stderr
     assert f"{bombed_assets / 'questions' / 'bomb.yaml'}:2: (file): a1.0: uses a YAML alias" in output
+
+
+def test_a_broken_schema_in_a_custom_folder_is_one_line(tmp_path):
+    path = write(tmp_path, "question.schema.json", "[" * 100_000)
+    with pytest.raises(AssetError, match=r"question.schema.json:1: not valid JSON"):
+        _assets.read_json(path)
