@@ -415,11 +415,14 @@ def run_one(kind: str, path: Path, pristine: dict, report) -> dict:
             rejected = True
     if bool(checked) != rejected and kind != "questions":  # check also lints the bank; loaders must agree
         faults.append(f"check says {len(checked)} problem(s) but the loader {'rejected' if rejected else 'accepted'}")
+    shown = checked  # what an educator reads from kms-teach check
+    named = sum(1 for p in shown if p.item != "(file)" or p.field != "-")
     loaded = time.perf_counter()
     report("use")
     for thing in usable:
         {"questions": use_question, "case": use_case, "workup": use_workup}[kind](thing)
     return {"outcome": "rejected" if rejected else "accepted", "faults": faults, "used": len(usable),
+            "named": named, "file_level": len(shown) - named,
             "load_seconds": loaded - started, "use_seconds": time.perf_counter() - loaded}
 
 
@@ -549,7 +552,9 @@ def test_fuzzed_content_files_are_rejected_with_a_message_or_work(tmp_path):
         counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
     by_kind = {k: {o: sum(1 for r in results if r["kind"] == k and r["outcome"] == o)
                    for o in ("accepted", "rejected", "crash", "hang")} for k in COUNTS}
-    print(f"\nfuzz: {len(results)} files in {elapsed:.0f} s: {counts}; by kind {by_kind}")
+    print(f"\nfuzz: {len(results)} files in {elapsed:.0f} s: {counts}; by kind {by_kind}; "
+          f"items used: {sum(r['used'] for r in results)}; check's problem lines naming an item or field: "
+          f"{sum(r.get('named', 0) for r in results)}, file-level: {sum(r.get('file_level', 0) for r in results)}")
 
     def show(r):
         extra = r.get("error", "") or "; ".join(r["faults"][:3])
