@@ -19,11 +19,12 @@ import ipywidgets as w
 import traitlets
 
 from .cases import case_names, load_case
-from .describe import describe_course, describe_panel
+from .describe import describe_course, describe_panel, describe_standard_care
+from .markup import to_text
 from .model import simulate
 from .parameters import load_parameters
 from .plots import CourseFigure, TrappingFigure, png_img_tag  # noqa: F401 (png_img_tag re-exported)
-from .treatments import load_treatments
+from .treatments import load_treatments, parse_treatment
 
 __all__ = [
     "Slider",
@@ -307,7 +308,7 @@ class LabPanelExplorer(_Explorer):
     def _draw(self):
         day = self.day.value
         panel = self.result.lab_panel(day, units=self.units.value)
-        text = f"Day {day}. " + describe_panel(panel)
+        text = f"Day {day}. " + describe_standard_care(load_case(self.case.value)) + describe_panel(panel)
         self.image.value = png_img_tag(self.figure.render(self.result, day), text)
         self.summary.value = _summary_html(text)
         self.report.value = _text_block(str(panel))
@@ -345,7 +346,7 @@ class TreatmentPlanner(_Explorer):
         self.choices, self.start_days, self.stop_days = {}, {}, {}
         rows = []
         for name, treatment in self.catalogue.items():
-            box = w.Checkbox(value=False, description=treatment.label, indent=False,
+            box = w.Checkbox(value=False, description=to_text(treatment.label), indent=False,  # MathJax typesets labels
                              layout=w.Layout(width="230px"))
             start = w.BoundedIntText(value=0, min=0, max=self.days - 1, description="from day",
                                      style=_STYLE, layout=w.Layout(width="140px"))
@@ -448,13 +449,19 @@ class TreatmentPlanner(_Explorer):
         plan = ", ".join(self.plan) or "no treatment"
         parts = [describe_course(self.result, lab, 0, day) for lab in ("platelets", "fibrinogen")]
         when = f"Day {day} (week {day // 7}, month {day / 30.4375:.1f}). " if self.days > 84 else ""
-        text = f"{when}Plan: {plan}. " + " ".join(parts)
+        text = f"{when}Plan: {plan}. " + describe_standard_care(self.case) + " ".join(parts)
         png = self.figure.render(self.result, day, comparison=self.untreated)
         self.image.value = png_img_tag(png, text)
         self.summary.value = _summary_html(text)
-        notes = [f"<li><strong>{html.escape(self.catalogue[n].label)}</strong>: {html.escape(self.catalogue[n].harms)} "
-                 f"<em>({html.escape(self.catalogue[n].citation)})</em></li>"
-                 for n, box in self.choices.items() if box.value]
+        notes = []
+        for n, box in self.choices.items():
+            if not box.value:
+                continue
+            tr = self.catalogue[n]
+            dose = (f" Dose: {html.escape(parse_treatment(n).dose_text(self.case.weight_kg))}."
+                    if tr.kind == "transfusion" else "")
+            notes.append(f"<li><strong>{html.escape(tr.label)}</strong>: {html.escape(tr.harms)}{dose} "
+                         f"<em>({html.escape(tr.citation)})</em></li>")
         self.cautions.value = f"<p><strong>Cautions</strong></p><ul>{''.join(notes)}</ul>" if notes else ""
         self.report.value = _text_block(str(self.result.lab_panel(day)))
 

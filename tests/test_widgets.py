@@ -266,3 +266,14 @@ def test_planner_stop_day_ends_a_drug_and_the_course_shows_it():
     continued = planner.result.tumour_mass[planner.result.index(364)]
     assert stopped > continued
     assert "Day 28 (week 4" in planner.summary.value
+
+
+def test_sepsis_summary_names_the_treatment_that_settles_it():
+    panel = widgets.LabPanelExplorer("sepsis-dic", days=21)
+    assert "Treated with antibiotics and intensive care from day 0." in panel.summary.value
+
+
+def test_planner_gives_a_transfusion_volume_from_the_infant_weight():
+    planner = widgets.TreatmentPlanner("khe-kms", days=28)
+    planner.set_plan(["platelet-transfusion@2"])
+    assert "10 mL/kg (45 mL for 4.5 kg)" in planner.cautions.value

@@ -249,7 +249,7 @@ print("Typical activity:", kt.describe.describe_course(typical, "platelets"))
 print("Double activity: ", kt.describe.describe_course(doubled, "platelets"))
 """),
 ("md", """
-Doubling the activity roughly halved the final count, from 18 to 9 ×10^9/L
+Doubling the activity roughly halved the final count, from 21 to 11 ×10^9/L
 (model output). The marrow was already near its ceiling and could not make up
 the extra loss, yet the count never reached zero.
 """),
@@ -883,8 +883,8 @@ print("First day platelets >= 150 x10^9/L:", treated.first_day("platelets", lamb
 print("First day fibrinogen >= 1.5 g/L:   ", treated.first_day("fibrinogen", lambda v: v >= 1.5))
 """),
 ("md", """
-Platelets passed 150 ×10^9/L on day 9, but fibrinogen did not reach 1.5 g/L
-until about day 30 (model output). Why the gap? The next cell prints the
+Platelets passed 150 ×10^9/L within about two weeks, but fibrinogen reached
+1.5 g/L only weeks later (the two days printed above are model output). Why the gap? The next cell prints the
 model's two tumour variables (1 = a typical untreated KMS). After a week,
 activity, which drives trapping, has almost gone; bulk, which drives
 consumption, has shrunk by only about a fifth (model output).
@@ -1049,10 +1049,13 @@ after sirolimus was stopped was reported in 17.3% (Int J Cancer 2023), and
 older series reported recurrence in more than half after treatment ended
 (Borst 2024).
 
-A limit of this model: it has no lasting shrinkage of the tumour and no
-involution with age, so if a drug is stopped the untreated course simply
-returns, and every simulated infant relapses (docs/model.md). That is why the
-planner only starts treatments: the model cannot say what happens after a stop.
+In the model, an effective drug calms the tumour within days and makes it
+shrink over months; what is left when the drug stops grows back slowly. After a
+year of sirolimus the typical simulated infant stays well, while infants whose
+tumour responded only just enough rebound within months: about one in five of
+a simulated cohort after one year of sirolimus, about one in eight after two
+(model output; docs/validation.md, checkpoints S9 and S10). In the planner, give a drug a stop
+day ("until day") and a course length of one or two years to watch this.
 """),
 ("md", """
 > **Think!** A 14-month-old has had normal platelets and fibrinogen for 10 months
