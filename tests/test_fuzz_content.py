@@ -38,8 +38,8 @@ import yaml
 from kms_teach._assets import MAX_FILE_BYTES, AssetError, assets_dir, load_content
 
 SEED = 20261201
-#: Mutations per kind of file (2,100 in all); sized for about a minute on 2 cores.
-COUNTS = {"questions": 750, "case": 850, "workup": 450}
+#: Mutations per kind of file (2,020 in all); sized for about a minute on 2 cores (a question file costs most).
+COUNTS = {"questions": 600, "case": 1000, "workup": 420}
 #: A guard against hangs, not a speed test: a load takes milliseconds.
 LOAD_SECONDS = 5.0
 USE_SECONDS = 30.0
