@@ -14,7 +14,7 @@ from typing import Iterable
 from ._assets import AssetError, load_content, read_yaml
 from .questions import Problem, lint_bank, read_question_file
 
-__all__ = ["check_paths"]
+__all__ = ["check_paths", "bank_statistics"]
 
 _SINGLE_FILES = ("parameters.yaml", "treatments.yaml", "reference_ranges.yaml", "validation.yaml")
 
@@ -134,7 +134,8 @@ def _check_references(path: Path) -> list[Problem]:
 
 def check_paths(paths: Iterable[str | Path]) -> list[Problem]:
     """Check every content file under ``paths``; return the problems (empty when clean)."""
-    files, problems = _expand(paths)
+    paths_seen = list(paths)
+    files, problems = _expand(paths_seen)
     questions = []
     question_dirs = set()
     for path, kind in files:
@@ -152,7 +153,9 @@ def check_paths(paths: Iterable[str | Path]) -> list[Problem]:
         else:
             problems.extend(_check_other(path, kind))
     where = sorted(question_dirs)[0] if len(question_dirs) == 1 else "question bank"
-    problems.extend(lint_bank(questions, where=where))
+    # Objective coverage is a property of a whole bank, not of one file checked alone.
+    whole_bank = any(Path(p).is_dir() for p in paths_seen)
+    problems.extend(lint_bank(questions, where=where, coverage=whole_bank))
     problems.extend(_check_citations(questions, [p for p, kind in files if kind == "references"]))
     return problems
 
@@ -175,3 +178,15 @@ def _check_citations(questions, reference_files) -> list[Problem]:
                 problems.append(Problem(q.path, q.line, q.id, f"citations.{i}",
                                         f"{citation[:60]!r} names no source in {path}; add the source there first"))
     return problems
+
+
+def bank_statistics(paths: Iterable[str | Path]) -> str:
+    """``kms-teach check --stats``: key positions, key-length shares beside chance, Bloom mix, coverage."""
+    from .questions import bank_stats, format_stats
+
+    files, _ = _expand(paths)
+    questions = []
+    for path, kind in files:
+        if kind == "questions":
+            questions.extend(read_question_file(path)[0])
+    return format_stats(bank_stats(questions))

@@ -25,7 +25,7 @@ from .markup import escape_text, to_html, to_text
 from .plots import CourseFigure, png_img_tag
 from .answers_bar import AnswersBar
 from .progress import AnswerBook, Answers, answer_book, content_version, default_answers_file
-from .questions import Bank, Question, case_panel, consequence, grade, load_bank, parse_number
+from .questions import Bank, Question, case_panel, consequence, grade, load_bank, panel_text, parse_number
 from .widgets import _Explorer
 
 __all__ = ["Quiz"]
@@ -44,7 +44,7 @@ class Quiz(_Explorer):
     Parameters
     ----------
     lesson : int, optional
-        Use the items tagged for this lesson (0-4).
+        Use the items tagged for this lesson (0-6).
     topics : iterable of str, optional
         Use the items of these topics (e.g. ``["treatment"]``).
     ids : sequence of str, optional
@@ -179,10 +179,11 @@ class Quiz(_Explorer):
                               f"&middot; {escape_text(self.bank.titles.get(q.topic, q.topic))} "
                               f"&middot; {escape_text(q.difficulty)}</p>")
         if q.case is not None:
-            panel = case_panel(q)
+            # Items that ask what is abnormal show bare values: the flags and summary would answer them.
+            summary = f"<p>{escape_text(describe_panel(case_panel(q)))}</p>" if q.show_flags else ""
             self.panel.value = (f"<p><strong>Laboratory results</strong> (simulated, day {q.case.day:g})</p>"
-                                f'<pre style="font-size:12px;line-height:1.3">{escape_text(str(panel))}</pre>'
-                                f"<p>{escape_text(describe_panel(panel))}</p>")
+                                f'<pre style="font-size:12px;line-height:1.3">{escape_text(panel_text(q))}</pre>'
+                                + summary)
         else:
             self.panel.value = ""
         self.stem.value = to_html(q.question)

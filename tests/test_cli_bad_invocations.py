@@ -225,7 +225,7 @@ TABLE = [
     bad("quiz", "--topic", "", "--list", expect="unknown topic ''"),
     bad("quiz", "--id", "no-such-id", "--list", expect="no question with id 'no-such-id'"),
     bad("quiz", "--id", "", "--list", expect="no question with id ''"),
-    *_cases_of_option(("quiz",), "--lesson", ["9", "5", "-1", "three", HUGE, ""], "argument --lesson: must be a lesson number from 0 to 4"),
+    *_cases_of_option(("quiz",), "--lesson", ["9", "7", "-1", "three", HUGE, ""], "argument --lesson: must be a lesson number from 0 to 6"),
     bad("quiz", "--difficulty", "trivial", "--list", expect=("invalid choice: 'trivial'", "'easy', 'medium', 'hard'")),
     bad("quiz", "--difficulty", "Easy", "--list", expect="invalid choice: 'Easy'"),
     bad("quiz", "--topic", "treatment", "--difficulty", "hard", "--lesson", "0", "--list", expect="no questions match"),
