@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
 import math
 import re
 import sys
@@ -22,10 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-import yaml
-
-from ._assets import assets_dir
-from ._content import RAW_HTML, line_for, line_map, missing_field, parse_yaml, schema_message
+from ._assets import AssetError, assets_dir, load_content, read_json
+from ._content import RAW_HTML, line_for, missing_field, schema_message
 
 __all__ = [
     "Problem",
@@ -114,6 +111,12 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.item}: {self.field}: {self.message}"
+
+    @classmethod
+    def from_asset_error(cls, error: AssetError) -> "Problem":
+        """The same problem as the safe loader's :class:`AssetError` (line 1 when it has none)."""
+        return cls(error.path, error.line or 1, str(error.item or "(file)"), str(error.field or "-"),
+                   error.message)
 
 
 @dataclass(frozen=True)
@@ -293,7 +296,7 @@ def import_jsonschema():
 def _schema_validator():
     jsonschema = import_jsonschema()
 
-    schema = json.loads((assets_dir() / "question.schema.json").read_text(encoding="utf-8"))
+    schema = read_json(assets_dir() / "question.schema.json")
     return jsonschema.Draft202012Validator(schema)
 
 
@@ -303,26 +306,41 @@ def read_question_file(path: str | Path) -> tuple[list[Question], list[Problem]]
     Never raises for bad content; a problem names the file, line, item id and
     field. Items with a problem are left out of the returned questions.
     """
+    questions, problems, _title = _read_topic(path)
+    return questions, problems
+
+
+def _read_topic(path: str | Path) -> tuple[list[Question], list[Problem], tuple[str, str] | None]:
+    """:func:`read_question_file`, plus the file's ``(topic, title)`` when it has a text title."""
     path = Path(path)
     shown = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [Problem(shown, 1, "(file)", "-", f"cannot be read ({exc.__class__.__name__})")]
-    try:
-        node, data = parse_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return [], [Problem(shown, mark.line + 1 if mark else 1, "(file)", "-", f"not valid YAML: {problem}")]
-    if node is None or not isinstance(data, dict):
-        return [], [Problem(shown, 1, "(file)", "-", "must be a mapping with topic, title and questions")]
-    lines = line_map(node)
+        content = load_content(path, lenient=True)
+    except AssetError as exc:
+        return [], [Problem.from_asset_error(exc)], None
+    data, lines = content.data, content.lines
+    if not isinstance(data, dict):
+        return [], [Problem(shown, 1, "(file)", "-", "must be a mapping with topic, title and questions")], None
+    title = (str(data.get("topic")), data["title"]) if isinstance(data.get("title"), str) else None
     problems: list[Problem] = []
     bad_items: set[int] = set()
     file_broken = False
+    for error in content.problems:  # the safe loader's: duplicate keys, nan/inf, YAML tags, ...
+        where = list(error.where or ())
+        if len(where) >= 2 and where[0] == "questions" and isinstance(where[1], int) \
+                and isinstance(data.get("questions"), list):
+            bad_items.add(where[1])
+            item = _item_name(data["questions"][where[1]], where[1])
+            fld = ".".join(str(p) for p in where[2:]) or "-"
+        else:
+            file_broken = True
+            item, fld = "(file)", ".".join(str(p) for p in where) or "-"
+        problems.append(Problem(shown, error.line or line_for(lines, where), item, fld, error.message))
+    refused = {tuple(error.where or ()) for error in content.problems}
     for error in _schema_validator().iter_errors(data):
         where = list(error.absolute_path)
+        if tuple(where) in refused:  # already reported by the loader (a .nan read as 0, say)
+            continue
         if len(where) >= 2 and where[0] == "questions" and isinstance(where[1], int):
             index = where[1]
             bad_items.add(index)
@@ -334,7 +352,7 @@ def read_question_file(path: str | Path) -> tuple[list[Question], list[Problem]]
             fld = ".".join(str(p) for p in where) or missing_field(error) or "-"
         problems.append(Problem(shown, line_for(lines, where), item, fld, schema_message(error)))
     if file_broken:
-        return [], _dedupe(problems)
+        return [], _dedupe(problems), title
     topic = data["topic"]
     if topic != path.stem:
         problems.append(Problem(shown, line_for(lines, ["topic"]), "(file)", "topic",
@@ -349,7 +367,7 @@ def read_question_file(path: str | Path) -> tuple[list[Question], list[Problem]]
         problems.extend(item_problems)
         if not item_problems:
             questions.append(_build(raw, topic, shown, line_for(lines, ["questions", index])))
-    return questions, _dedupe(problems)
+    return questions, _dedupe(problems), title
 
 
 def _item_name(raw, index) -> str:
@@ -826,15 +844,11 @@ def load_bank(folder: str | Path | None = None) -> Bank:
 def _load_bank_cached(key) -> Bank:
     questions, problems, titles = [], [], {}
     for path, _ in key:
-        found, trouble = read_question_file(path)
+        found, trouble, title = _read_topic(path)  # one read gives the items and the title
         questions.extend(found)
         problems.extend(trouble)
-        try:
-            _node, data = parse_yaml(Path(path).read_text(encoding="utf-8"))
-            if isinstance(data, dict) and isinstance(data.get("title"), str):
-                titles[str(data.get("topic"))] = data["title"]
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            pass
+        if title is not None:
+            titles[title[0]] = title[1]
     duplicate_problems = _duplicate_ids(questions)
     duplicates = {p.item for p in duplicate_problems}
     kept = [q for q in questions if q.id not in duplicates]

@@ -8,6 +8,8 @@ stems, and a flagged lab panel in an item that asks which results are abnormal.
 
 from __future__ import annotations
 
+import copy
+
 import yaml
 
 from kms_teach.check import check_paths
@@ -167,7 +169,8 @@ def test_only_a_whole_bank_is_held_to_objective_coverage(tmp_path):
                        {"answer": "Propranolol", "feedback": "f"}, {"answer": "Interferon", "feedback": "f"}]}
     path.write_text(yaml.safe_dump({"topic": "demo", "title": "Demo", "questions": [raw]}))
     assert check_paths([path]) == [] and check_paths([path.parent]) == []  # one item: a class's own bank
-    many = [{**raw, "id": f"demo-item{i}", "question": f"Which drug is first line for infant {i}?"}
+    # deep copies: items sharing one answers list would be written with YAML aliases, which are refused
+    many = [{**copy.deepcopy(raw), "id": f"demo-item{i}", "question": f"Which drug is first line for infant {i}?"}
             for i in range(2 * len(OBJECTIVES))]
     path.write_text(yaml.safe_dump({"topic": "demo", "title": "Demo", "questions": many}))
     coverage = [p for p in check_paths([path.parent]) if p.item == "(bank)" and p.field == "objectives"]
