@@ -303,7 +303,7 @@ def _check(args) -> int:
     from ._assets import assets_dir
     from .check import check_paths
 
-    paths = args.paths or [assets_dir()]
+    paths = args.paths or [assets_dir(), *_lesson_folder()]
     problems = check_paths(paths)
     for problem in problems:
         print(problem)
@@ -312,6 +312,14 @@ def _check(args) -> int:
         return EXIT_PROBLEMS
     print(f"No problems found in {', '.join(str(p) for p in paths)}.")
     return EXIT_OK
+
+
+def _lesson_folder() -> list:
+    """``notebooks/`` next to the assets of a repository checkout (lessons are not installed)."""
+    from ._assets import assets_dir
+
+    folder = assets_dir().resolve().parent / "notebooks"
+    return [folder] if folder.is_dir() else []
 
 
 def _one_line(exc: Exception) -> str:
