@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -29,7 +30,7 @@ import yaml
 
 from .questions import Problem
 
-__all__ = ["Objective", "Lesson", "read_lesson", "short_forms", "cited_short_forms", "references_markdown",
+__all__ = ["Objective", "Lesson", "lesson_quiz", "read_lesson", "short_forms", "cited_short_forms", "references_markdown",
            "check_lesson", "is_lesson_source", "sync_lesson", "main"]
 
 #: Objective ids: lesson number (two digits) and position in the lesson's list.
@@ -125,6 +126,35 @@ def read_lesson(path: str | Path) -> Lesson:
     return Lesson(path, number, objectives, notebook)
 
 
+#: Bank items that teach a lesson's content, used while the bank has no item tagged for that
+#: lesson yet (lesson 06 is new; its items get ``lessons: [6]`` as the bank is tagged).
+FALLBACK_ITEMS: dict[int, tuple[str, ...]] = {
+    6: ("recovery_prognosis-stop-when-counts-normal", "recovery_prognosis-rebound-after-stopping",
+        "recovery_prognosis-long-term-course", "treatment-sirolimus-duration", "treatment-vincristine-second-line"),
+}
+
+
+def lesson_quiz(lesson: int, *, seed: int = 0, title: str | None = None, **options):
+    """The end-of-lesson quiz: ``Quiz(lesson=N)``, whatever the number of tagged items.
+
+    When no item is tagged for the lesson yet, the quiz uses the lesson's fallback items that
+    exist in the bank (:data:`FALLBACK_ITEMS`); with none of those either, it raises
+    ``ValueError`` naming the lesson, as ``Quiz`` does for an empty selection.
+    """
+    from .questions import load_bank
+    from .quiz import Quiz
+
+    bank = options.pop("bank", None) or load_bank()
+    title = title or f"Lesson {lesson} quiz"
+    if bank.select(lesson=lesson):
+        return Quiz(lesson=lesson, seed=seed, title=title, bank=bank, **options)
+    known = {q.id for q in bank}
+    ids = [i for i in FALLBACK_ITEMS.get(lesson, ()) if i in known]
+    if not ids:
+        raise ValueError(f"lesson {lesson}: no quiz items are tagged for it and it has no fallback items in the bank")
+    return Quiz(ids=ids, seed=seed, title=title, bank=bank, **options)
+
+
 # --------------------------------------------------------------------------- citations
 
 
@@ -153,7 +183,12 @@ def cited_short_forms(text: str, shorts: Iterable[str]) -> list[str]:
     """
     flat = _normalise(text)
     found = [s for s in shorts if re.search(rf"(?<![\w-]){re.escape(s)}(?![\w])", flat)]
-    return sorted(found, key=str.lower)
+    return sorted(found, key=_sort_key)
+
+
+def _sort_key(short: str) -> str:
+    # "Léauté-Labrèze" sorts with L, not after Z.
+    return unicodedata.normalize("NFKD", short).encode("ascii", "ignore").decode().lower()
 
 
 def references_markdown(text: str, references: str | Path | None = None) -> str:
@@ -244,7 +279,7 @@ def check_lesson(path: str | Path, references: str | Path | None = None) -> list
     for piece in _unknown_citations(prose, shorts):
         add("citation", "-", f"{piece[:60]!r} names no short form of references.yaml; add a 'short' field there first",
             line_of(piece.split()[0]) if piece.split() else 1)
-    for phrase in FORBIDDEN_SOURCES:
+    for phrase in FORBIDDEN_SOURCES if lesson.number is not None else ():  # numbered lessons are learner text
         for match in re.finditer(re.escape(phrase), prose, re.I):
             add("text", "-", f"{phrase!r} is not a source for learners: cite a primary paper from references.yaml",
                 line_of(match.group(0)))
@@ -346,6 +381,9 @@ def sync_lesson(path: str | Path, execute: bool = True) -> Path:
                                                            and output.get("name") == "stderr"):
                     raise RuntimeError(f"{path}: cell {cell.id} wrote an error:\n{output.get('text', output)}")
     notebook.metadata["language_info"] = {"name": "python"}
+    # Widget state would embed every figure and model id in the file; the widget outputs keep
+    # their text form until the learner runs the cells.
+    notebook.metadata.pop("widgets", None)
     nbformat.validate(notebook)
     nbformat.write(notebook, target)
     return target
