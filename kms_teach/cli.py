@@ -274,7 +274,9 @@ def voila_template_root():
 #: Kernel culling: without it every page load leaves a kernel (~110 MB) running.
 VOILA_FLAGS = ("--Voila.ip=127.0.0.1", "--MappingKernelManager.cull_interval=10",
                "--MappingKernelManager.cull_idle_timeout=300",
-               "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension")
+               "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension",
+               # jupytext's JupyterLab extension (paired lesson sources) fails in Voila's page
+               "--VoilaConfiguration.extension_denylist=jupyterlab-jupytext")
 
 
 def _voila(args) -> int:

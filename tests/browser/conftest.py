@@ -67,6 +67,8 @@ VOILA_FLAGS = [
     "--MappingKernelManager.cull_idle_timeout=20",
     # removes a console error from a Notebook 7 extension that Voila loads but cannot use
     "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension",
+    # and from jupytext's JupyterLab extension (lessons are paired .md/.ipynb), which Voila cannot use
+    "--VoilaConfiguration.extension_denylist=jupyterlab-jupytext",
 ]
 
 SERVER_START_TIMEOUT = 90.0  # s, for a server to answer its first request
