@@ -30,7 +30,7 @@ import yaml
 
 from .questions import Problem
 
-__all__ = ["Objective", "Lesson", "lesson_quiz", "read_lesson", "short_forms", "cited_short_forms", "references_markdown",
+__all__ = ["Objective", "Lesson", "all_objectives", "lesson_quiz", "read_lesson", "short_forms", "cited_short_forms", "references_markdown",
            "check_lesson", "is_lesson_source", "sync_lesson", "main"]
 
 #: Objective ids: lesson number (two digits) and position in the lesson's list.
@@ -153,6 +153,15 @@ def lesson_quiz(lesson: int, *, seed: int = 0, title: str | None = None, **optio
     if not ids:
         raise ValueError(f"lesson {lesson}: no quiz items are tagged for it and it has no fallback items in the bank")
     return Quiz(ids=ids, seed=seed, title=title, bank=bank, **options)
+
+
+def all_objectives(folder: str | Path) -> dict[str, str]:
+    """Every objective id of the numbered lessons in ``folder`` -> its wording, in lesson order."""
+    found: dict[str, str] = {}
+    for path in sorted(Path(folder).glob("[0-9][0-9]_*.md")):
+        if is_lesson_source(path):
+            found.update((o.id, o.text) for o in read_lesson(path).objectives)
+    return found
 
 
 # --------------------------------------------------------------------------- citations

@@ -17,7 +17,7 @@ import yaml
 
 from kms_teach import labs
 from kms_teach.check import check_paths
-from kms_teach.lessons import (FALLBACK_ITEMS, check_lesson, cited_short_forms, is_lesson_source, lesson_quiz,
+from kms_teach.lessons import (FALLBACK_ITEMS, all_objectives, check_lesson, cited_short_forms, is_lesson_source, lesson_quiz,
                                main, read_lesson, references_markdown, refresh_references, short_forms, sync_lesson)
 from kms_teach.questions import load_bank
 
@@ -58,6 +58,8 @@ def test_every_lesson_has_a_source_and_the_objective_ids_of_the_contract():
         expected = [f"L{lesson.number:02d}.{k}" for k in range(1, OBJECTIVE_COUNTS[lesson.number] + 1)]
         assert [o.id for o in lesson.objectives] == expected, path.name
         assert all(len(o.text) > 20 for o in lesson.objectives), path.name
+    ids = all_objectives(NOTEBOOKS)
+    assert len(ids) == sum(OBJECTIVE_COUNTS.values()) and list(ids)[0] == "L00.1" and list(ids)[-1] == "L06.6"
 
 
 @pytest.mark.parametrize("path", SOURCES + [NOTEBOOKS / "instructor_notes.md"], ids=lambda p: p.stem)
