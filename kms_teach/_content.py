@@ -28,8 +28,10 @@ def parse_yaml(text: str):
         return None, None
     return node, yaml.SafeLoader("").construct_document(node)
 
-# Any tag-like text: Markdown escapes it when shown, but a content file should not hold it at all.
-RAW_HTML = re.compile(r"<\s*/?\s*[a-zA-Z!?][^>]*>|&#|javascript:|data:text/html", re.IGNORECASE)
+# Raw HTML, entities, script-capable addresses, unsafe MathJax commands, invisible characters:
+# the renderer neutralises them, but a content file should not hold them at all. ``search``
+# returns a finding whose ``reason`` is the message (see kms_teach.markup.content_problem).
+from .markup import UNSAFE_CONTENT as RAW_HTML  # noqa: E402
 
 
 def line_map(node, path=(), out=None) -> dict[tuple, int]:

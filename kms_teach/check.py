@@ -18,7 +18,7 @@ from .questions import Problem, lint_bank, read_question_file
 
 __all__ = ["check_paths"]
 
-_SINGLE_FILES = ("parameters.yaml", "treatments.yaml", "reference_ranges.yaml")
+_SINGLE_FILES = ("parameters.yaml", "treatments.yaml", "reference_ranges.yaml", "validation.yaml")
 
 
 def _classify(path: Path) -> str | None:
@@ -97,8 +97,10 @@ def _check_other(path: Path, kind: str) -> list[Problem]:
     from .labs import load_reference_ranges
     from .parameters import load_parameters
     from .treatments import load_treatments
+    from .validate import load_checkpoints
 
     loaders = {
+        "validation": load_checkpoints,
         "case": load_case,
         "parameters": load_parameters,
         "treatments": load_treatments,
@@ -106,7 +108,7 @@ def _check_other(path: Path, kind: str) -> list[Problem]:
     }
     if kind == "unknown":
         return [Problem(str(path), 1, "(file)", "-",
-                        "not a question, case, workup, references, parameters, treatments or reference_ranges file")]
+                        "not a question, case, workup, references, parameters, treatments, reference_ranges or validation file")]
     try:
         loaders[kind](path)
     except AssetError as exc:

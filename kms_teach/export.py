@@ -10,13 +10,16 @@ Pure Python: no plotting and no widgets.
 
 from __future__ import annotations
 
+import decimal
 import html
 import json
+import math
 import random
+import re
 from typing import Iterable, Sequence
 
 from . import NOTICE
-from .markup import to_html
+from .markup import escape_text, plain_text, to_html
 from .questions import Bank, Question, case_panel, expected_value
 
 __all__ = ["select_questions", "to_gift", "to_jupyterquiz", "to_html_handout", "FORMATS", "not_exportable"]
@@ -54,59 +57,107 @@ def not_exportable(questions: Iterable[Question], fmt: str) -> list[str]:
 def _panel_text(q: Question) -> str:
     if q.case is None:
         return ""
-    return f"Laboratory results (simulated, day {q.case.day:g}):\n\n" + str(case_panel(q))
+    day = _finite(q, "case.day", q.case.day, "an export")
+    return f"Laboratory results (simulated, day {day:g}):\n\n" + str(case_panel(q))
 
 
 def _sources(q: Question) -> str:
     return "Sources: " + "; ".join(q.citations)
 
 
+# --------------------------------------------------------------------------- numbers
+
+
+def _finite(q: Question, field: str, value: float, fmt: str) -> float:
+    """``value`` if it is a finite number; otherwise one clear line naming the item and field."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"item {q.id}: {field} is {value!r}, not a finite number; "
+                         f"{fmt} cannot hold it (fix the question file, `kms-teach check` names it)")
+    return number
+
+
+def _numbers(q: Question, fmt: str) -> tuple[float, float, list[tuple[float, float, str]]]:
+    """Expected value, tolerance and feedback bands of a numeric item, all checked finite."""
+    value = _finite(q, "the expected answer", expected_value(q), fmt)
+    tolerance = _finite(q, "tolerance", q.tolerance, fmt)
+    bands = [(_finite(q, f"range_feedback.{i}.low", low, fmt), _finite(q, f"range_feedback.{i}.high", high, fmt),
+              text) for i, (low, high, text) in enumerate(q.range_feedback)]
+    return value, tolerance, bands
+
+
+def _decimal(value: float) -> str:
+    """Shortest exact decimal, never exponent notation (gift-pegjs reads no exponents)."""
+    text = format(decimal.Decimal(repr(float(value))), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 # --------------------------------------------------------------------------- GIFT
+
+# Every character sequence that some GIFT reader (Moodle reads lines, gift-pegjs a grammar)
+# could take as a line break.
+_LINE_BREAKS = re.compile("\r\n|[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
 def _gift_escape(text: str) -> str:
-    """Escape GIFT's control characters and keep an item on consecutive lines."""
+    """Escape GIFT's control characters and keep a field on one line (line breaks as ``\\n``)."""
     for ch in "\\~=#{}:":
         text = text.replace(ch, "\\" + ch)
-    return text.strip().replace("\r", "").replace("\n", "\\n")
+    return _LINE_BREAKS.sub("\n", text.strip()).replace("\n", "\\n")
+
+
+def _gift_comment(text: str) -> str:
+    """Text for a ``//`` comment line: one line, whatever the content holds."""
+    return " ".join(plain_text(text).split())
 
 
 def _gift_weight(value: float) -> str:
     return f"{value:.5f}".rstrip("0").rstrip(".")
 
 
+def _panel_html(q: Question) -> str:
+    panel = _panel_text(q)
+    return f"<pre>{escape_text(panel)}</pre>" if panel else ""
+
+
 def to_gift(questions: Iterable[Question]) -> str:
     """Moodle GIFT text for the items (ordering items are skipped: see :func:`not_exportable`).
 
-    Multiple-select weights follow the quiz's own rule: each right option is
-    worth 100/k percent and each wrong one takes the same away.
+    Every text field is sanitised HTML (``[html]``, see :mod:`kms_teach.markup`) with GIFT's
+    special characters escaped and line breaks written as ``\\n``, so no content can end a
+    field, a question or a comment. Multiple-select weights follow the quiz's own rule: each
+    right option is worth 100/k percent and each wrong one takes the same away.
+
+    Raises
+    ------
+    ValueError
+        When a numeric item holds a value that is not a finite number (one line naming it).
     """
     blocks = [f"// kms-teach question export. {NOTICE}", ""]
     for q in questions:
         if q.type == "ordering":
             continue
-        stem = q.question
-        panel = _panel_text(q)
-        if panel:
-            stem = panel.replace("\n", "\n    ") + "\n\n" + stem  # indented: Markdown code block
-        lines = [f"// {q.id} | {q.topic} | {q.difficulty} | {q.objective}",
-                 f"::{_gift_escape(q.id)}::[markdown]{_gift_escape(stem)}{{"]
+        stem = _panel_html(q) + to_html(q.question)
+        lines = [f"// {_gift_comment(' | '.join((q.id, q.topic, q.difficulty, q.objective)))}",
+                 f"::{_gift_escape(q.id)}::[html]{_gift_escape(stem)}{{"]
         if q.type == "multiple_choice":
             for option in q.options:
                 mark = "=" if option.correct else "~"
-                lines.append(f"\t{mark}{_gift_escape(option.text)}#{_gift_escape(option.feedback)}")
+                lines.append(f"\t{mark}{_gift_escape(to_html(option.text))}#{_gift_escape(to_html(option.feedback))}")
         elif q.type == "many_choice":
             share = 100.0 / len(q.correct_indices)
             for option in q.options:
                 weight = _gift_weight(share if option.correct else -share)
-                lines.append(f"\t~%{weight}%{_gift_escape(option.text)}#{_gift_escape(option.feedback)}")
+                lines.append(f"\t~%{weight}%{_gift_escape(to_html(option.text))}"
+                             f"#{_gift_escape(to_html(option.feedback))}")
         elif q.type == "numeric":
-            value = expected_value(q)
+            value, tolerance, bands = _numbers(q, "GIFT")
             lines[-1] = lines[-1][:-1] + "{#"
-            lines.append(f"\t={value:.6g}:{q.tolerance:g}#{_gift_escape(q.feedback_correct)}")
-            for low, high, text in q.range_feedback:
-                lines.append(f"\t=%0%{low:g}..{high:g}#{_gift_escape(text)}")
-        lines.append(f"\t####{_gift_escape(q.explanation + chr(10) + chr(10) + _sources(q))}")
+            lines.append(f"\t={_decimal(value)}:{_decimal(tolerance)}#{_gift_escape(to_html(q.feedback_correct))}")
+            for low, high, text in bands:
+                lines.append(f"\t=%0%{_decimal(low)}..{_decimal(high)}#{_gift_escape(to_html(text))}")
+        general = to_html(q.explanation) + f"<p>{escape_text(_sources(q))}</p>"
+        lines.append(f"\t####{_gift_escape(general)}")
         lines.append("}")
         blocks.extend(lines + [""])
     return "\n".join(blocks)
@@ -115,36 +166,61 @@ def to_gift(questions: Iterable[Question]) -> str:
 # --------------------------------------------------------------------------- jupyterquiz
 
 
+def _jupyterquiz_html(fragment: str) -> str:
+    """Sanitised HTML made inert for jupyterquiz's ``jaxify``, which turns ``[a](b)``, ``<http...>``
+    and ``$`` in the string into links and maths before it sets ``innerHTML``: brackets and
+    dollars become character references, which the browser shows as the same characters."""
+    return fragment.replace("[", "&#91;").replace("]", "&#93;").replace("$", "&#36;")
+
+
+def _inline(fragment: str) -> str:
+    """A single rendered paragraph without its ``<p>`` (option labels are inline in jupyterquiz)."""
+    if fragment.startswith("<p>") and fragment.endswith("</p>") and fragment.count("<p>") == 1:
+        return fragment[3:-4]
+    return fragment
+
+
 def to_jupyterquiz(questions: Iterable[Question]) -> str:
     """jupyterquiz JSON (a list of questions) for Jupyter Book and static sites.
 
-    Explanations and sources are appended to the feedback of every answer,
+    jupyterquiz puts every text into the page as HTML, so every text here is sanitised HTML
+    (see :mod:`kms_teach.markup`) made inert for its link and maths rewriting; the lab panel
+    is escaped text. Explanations and sources are appended to the feedback of every answer,
     because jupyterquiz shows feedback only. Ordering items are skipped.
+
+    Raises
+    ------
+    ValueError
+        When a numeric item holds a value that is not a finite number (one line naming it).
     """
     out = []
     for q in questions:
         if q.type == "ordering":
             continue
-        tail = f"\n\n{q.explanation}\n\n{_sources(q)}"
-        stem = q.question
+        tail = to_html(q.explanation) + f"<p>{escape_text(_sources(q))}</p>"
+
+        def feedback(text: str) -> str:
+            return _jupyterquiz_html(to_html(text) + tail)
+
+        item = {"question": _jupyterquiz_html(to_html(q.question)), "type": q.type}
         panel = _panel_text(q)
-        item = {"question": stem, "type": q.type}
         if panel:
-            item["code"] = panel  # jupyterquiz shows `code` as a preformatted block under the question
+            # jupyterquiz shows `code` (as HTML, without rewriting) in a preformatted block under the question
+            item["code"] = escape_text(panel)
         if q.type in ("multiple_choice", "many_choice"):
-            item["answers"] = [{"answer": o.text, "correct": o.correct, "feedback": o.feedback + tail}
-                               for o in q.options]
+            item["answers"] = [{"answer": _jupyterquiz_html(_inline(to_html(o.text))), "correct": o.correct,
+                                "feedback": feedback(o.feedback)} for o in q.options]
         else:
-            value = expected_value(q)
-            answers = [{"type": "range", "range": [value - q.tolerance, value + q.tolerance], "correct": True,
-                        "feedback": q.feedback_correct + tail}]
-            answers += [{"type": "range", "range": [low, high], "correct": False, "feedback": text + tail}
-                        for low, high, text in q.range_feedback]
-            answers.append({"type": "default", "feedback": q.feedback_default + tail})
+            value, tolerance, bands = _numbers(q, "jupyterquiz")
+            answers = [{"type": "range", "range": [value - tolerance, value + tolerance], "correct": True,
+                        "feedback": feedback(q.feedback_correct)}]
+            answers += [{"type": "range", "range": [low, high], "correct": False, "feedback": feedback(text)}
+                        for low, high, text in bands]
+            answers.append({"type": "default", "feedback": feedback(q.feedback_default)})
             item["answers"] = answers
             item["precision"] = 3
         out.append(item)
-    return json.dumps(out, indent=1, ensure_ascii=False) + "\n"
+    return json.dumps(out, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 # --------------------------------------------------------------------------- HTML
@@ -165,8 +241,8 @@ ol.options { list-style-type: upper-alpha; }
 
 
 def _text(value: str) -> str:
-    """Escape text content (quotes need no escaping outside attributes)."""
-    return html.escape(value, quote=False)
+    """Content shown as text, escaped (quotes need no escaping outside attributes)."""
+    return html.escape(plain_text(value), quote=False)
 
 
 def _page(title: str, body: list[str]) -> str:
@@ -214,8 +290,8 @@ def to_html_handout(questions: Sequence[Question], *, answer_key: bool = False, 
     for number, q in enumerate(questions, start=1):
         parts = [f'<section class="item" id="{html.escape(q.id)}">',
                  f"<h2>Question {number}</h2>",
-                 f'<p class="meta">{html.escape(q.topic.replace("_", " "))}, {html.escape(q.difficulty)} '
-                 f"&middot; {html.escape(q.id)}</p>"]
+                 f'<p class="meta">{escape_text(q.topic.replace("_", " "))}, {escape_text(q.difficulty)} '
+                 f"&middot; {escape_text(q.id)}</p>"]
         if not answer_key:
             panel = _panel_text(q)
             if panel:
@@ -231,7 +307,7 @@ def to_html_handout(questions: Sequence[Question], *, answer_key: bool = False, 
 
 def _html_answers(q: Question, seed: int) -> list[str]:
     if q.type == "numeric":
-        return [f'<p>Answer: <span class="blank"></span> {html.escape(q.unit)}</p>']
+        return [f'<p>Answer: <span class="blank"></span> {escape_text(q.unit)}</p>']
     if q.type == "ordering":
         order = _ordering_shown(q, seed)
         items = "".join(f"<li>{to_html(q.options[i].text)}</li>" for i in order)
@@ -244,7 +320,8 @@ def _html_answers(q: Question, seed: int) -> list[str]:
 
 def _html_key(q: Question, seed: int) -> list[str]:
     if q.type == "numeric":
-        answer = f"{expected_value(q):.3g} {q.unit} (accepted within ±{q.tolerance:g})"
+        value, tolerance, _bands = _numbers(q, "the answer key")
+        answer = f"{value:.3g} {q.unit} (accepted within ±{tolerance:g})"
     elif q.type == "ordering":
         shown = _ordering_shown(q, seed)
         answer = ", ".join(_LETTERS[shown.index(i)] for i in range(len(q.options)))

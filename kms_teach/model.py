@@ -509,7 +509,7 @@ def _start_state(case: Case, r: _Rates, severity, d_dimer_base):
 _STATE = ("tumour_mass", "tumour_activity", "tumour_bulk", "platelets", "fibrinogen", "factors", "d_dimer",
           "red_cells")
 # Steps per block in a cohort run: bounds the memory of per-step arrays.
-_COHORT_BLOCK = 64
+_COHORT_BLOCK = 2
 # Refuse a run whose results would need more memory than this (bytes).
 _MEMORY_LIMIT = 2 * 1024**3
 # Bytes held per infant per output sample: 14 series of float64, with the
@@ -571,26 +571,11 @@ def _run(case, events, p, days, every_hours, severity, sensitivity):
         state = _apply(actions[n_steps], state, hb)
     samples.append(state)
 
-    pools = {name: np.array([s[i] for s in samples]) for i, name in enumerate(_STATE)}
+    stacked = np.array(samples)  # (samples, pools) for one infant, (samples, pools, infants) for a cohort
+    pools = {name: stacked[:, i] for i, name in enumerate(_STATE)}
     day = t[::per_output]
     age = case.age_days + day
     return {"day": day, "age_days": age, **_lab_values(p, pools, age, cohort)}
-
-
-def _mass_step(mass, growth, kill, h):
-    """Exact step of dm/dt = growth*m*(1 - m) - kill*m over h days (coefficients held constant).
-
-    A logistic (Bernoulli) equation: with a = growth - kill,
-    m(h) = m0 e^(a h) / (1 + growth m0 (e^(a h) - 1) / a).
-    """
-    a = growth - kill
-    ah = a * h
-    if isinstance(ah, np.ndarray):
-        small = np.abs(ah) < 1e-9
-        phi = np.where(small, h, np.expm1(ah) / np.where(small, 1.0, a))
-        return mass * np.exp(ah) / (1.0 + growth * mass * phi)
-    phi = h if -1e-9 < ah < 1e-9 else math.expm1(ah) / a
-    return mass * math.exp(ah) / (1.0 + growth * mass * phi)
 
 
 def _advance(state, r: _Rates, step, block, offset, per_output, severity, sensitivity, cohort):
@@ -620,25 +605,31 @@ def _advance(state, r: _Rates, step, block, offset, per_output, severity, sensit
     if cohort:
         scale = severity * block["drive"][:, None] * block["swelling"][:, None]
         cut = np.exp(-(np.multiply.outer(block["drug_cut"], sensitivity) + block["fixed_cut"][:, None]))
-        kill = np.multiply.outer(block["drug_kill"], sensitivity) + block["fixed_kill"][:, None]
-        rows = zip(scale * cut, kill, np.full(len(kill), growth))
+        rows = zip(scale * cut, np.multiply.outer(block["drug_kill"], sensitivity) + block["fixed_kill"][:, None])
+        exp, expm1 = np.exp, np.expm1
     else:
         scale = (severity * block["drive"] * block["swelling"] * np.exp(-(block["drug_cut"] * sensitivity + block["fixed_cut"])))
-        kill = block["drug_kill"] * sensitivity + block["fixed_kill"]
-        rows = zip(scale.tolist(), kill.tolist(), [growth] * len(kill))
+        rows = zip(scale.tolist(), (block["drug_kill"] * sensitivity + block["fixed_kill"]).tolist())
+        exp, expm1 = math.exp, math.expm1
     m_path, a_path, v_path, a_mean, v_mean = [mass], [activity], [bulk], [], []
-    m_before = mass
-    for factor, k, g in rows:
-        # The tumour regrows only as fast as its drive allows (g = regrowth * drive).
-        # Treatment reaches a shrinking tumour less well (kill * m / (m + residual)): regression
-        # levels off at a small residual. The mass at mid-step is extrapolated from the last step.
-        m_guess = mass * (mass / m_before) ** 0.5 if cohort else (mass * math.sqrt(mass / m_before) if m_before > 0 else 0.0)
+    for factor, k in rows:
+        # Mass: dm/dt = g m (1 - m) - k m * m / (m + residual). Treatment reaches a shrinking tumour
+        # less well, so regression levels off at a small remnant. The reach factor is taken at a
+        # predicted mid-step mass (an Euler half step), then the logistic (Bernoulli) equation is
+        # solved exactly over the step with its coefficients held: one exp and one expm1 per step.
+        k0 = k * mass / (mass + residual)
+        m_half = mass * (1.0 + (growth * (1.0 - mass) - k0) * half)
+        k = k * m_half / (m_half + residual)
+        a = growth - k
         if cohort:
-            m_guess = np.nan_to_num(m_guess)
-        k = k * m_guess / (m_guess + residual)
-        a_target = factor * _mass_step(mass, g, k, half)
-        m_before = mass
-        mass = _mass_step(mass, g, k, step)
+            a = np.where(np.abs(a) < 1e-12, 1e-12, a)
+        elif -1e-12 < a < 1e-12:
+            a = 1e-12
+        x = a * half
+        e_half, phi_half = exp(x), expm1(x) / a
+        gm = growth * mass
+        a_target = factor * mass * e_half / (1.0 + gm * phi_half)
+        mass = mass * e_half * e_half / (1.0 + gm * phi_half * (1.0 + e_half))
         da, dv = activity - a_target, bulk - a_target
         a_mean.append(a_target + da * f_a)
         v_mean.append(a_target + dv * f_v + da * cross_mean)

@@ -95,6 +95,27 @@ class FastFigure:
         return out.getvalue()
 
 
+def _time_ticks(ax, last_day: float) -> None:
+    """Label a long time axis in weeks or months, so a 2-year course reads at a glance."""
+    from matplotlib.ticker import AutoLocator, FixedLocator, ScalarFormatter
+
+    if last_day > 182:
+        step = 3 if last_day <= 400 else 6
+        months = np.arange(0, last_day / 30.4375 + 1e-9, step)
+        ax.xaxis.set_major_locator(FixedLocator(months * 30.4375))
+        ax.set_xticklabels([f"{m:g}" for m in months])
+        ax.set_xlabel("months since day 0", fontsize=9)
+    elif last_day > 84:
+        weeks = np.arange(0, last_day / 7 + 1e-9, 2 if last_day <= 126 else 4)
+        ax.xaxis.set_major_locator(FixedLocator(weeks * 7))
+        ax.set_xticklabels([f"{w:g}" for w in weeks])
+        ax.set_xlabel("weeks since day 0", fontsize=9)
+    else:
+        ax.xaxis.set_major_locator(AutoLocator())
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.set_xlabel("day", fontsize=9)
+
+
 class CourseFigure(FastFigure):
     """Time courses of one or more labs, each on its own axes with the normal-for-age band.
 
@@ -175,6 +196,7 @@ class CourseFigure(FastFigure):
                 self._backgrounds[self._frame[:3]] = self._background
             for ax in self.axes.values():
                 ax.set_xlim(day[0], day[-1])
+                _time_ticks(ax, float(day[-1]))
             # The background holds only axes, ticks and titles, so one drawn for this time axis
             # before can be reused (a full draw costs ~70 ms).
             self._background = self._backgrounds.get(key[:3])

@@ -292,6 +292,8 @@ def read_question_file(path: str | Path) -> tuple[list[Question], list[Problem]]
     if topic != path.stem:
         problems.append(Problem(shown, line_for(lines, ["topic"]), "(file)", "topic",
                                 f"must equal the file name {path.stem!r}, not {topic!r}"))
+    if isinstance(data.get("title"), str) and (found := RAW_HTML.search(data["title"])):
+        problems.append(Problem(shown, line_for(lines, ["title"]), "(file)", "title", found.reason))
     questions = []
     for index, raw in enumerate(data["questions"]):
         if index in bad_items:
@@ -350,8 +352,8 @@ def _check_item(raw, line_of, shown) -> list[Problem]:
         out.append(Problem(shown, line_of(path), item, ".".join(map(str, path)), message))
 
     for path, text in _texts(raw):
-        if RAW_HTML.search(text):
-            add(path, "raw HTML or a script link is not allowed; use Markdown")
+        if found := RAW_HTML.search(text):
+            add(path, found.reason)
     kind = raw["type"]
     options = raw.get("answers") or []
     correct = [o.get("correct", False) for o in options]

@@ -21,7 +21,7 @@ from typing import Iterable, Sequence
 import ipywidgets as w
 
 from .describe import describe_panel
-from .markup import to_html, to_text
+from .markup import escape_text, to_html, to_text
 from .plots import CourseFigure, png_img_tag
 from .answers_bar import AnswersBar
 from .progress import AnswerBook, Answers, answer_book, content_version, default_answers_file
@@ -117,7 +117,7 @@ class Quiz(_Explorer):
         self.save_button, self.load_button = self.answers_bar.save_button, self.answers_bar.load_button
         problems = ""
         if self.bank.problems:
-            listed = "".join(f"<li>{html.escape(str(p))}</li>" for p in self.bank.problems[:10])
+            listed = "".join(f"<li>{escape_text(str(p))}</li>" for p in self.bank.problems[:10])
             problems = (f"<details><summary>{len(self.bank.problems)} question(s) could not be loaded and "
                         f"are left out</summary><ul>{listed}</ul></details>")
         self.widget = w.VBox([
@@ -148,7 +148,7 @@ class Quiz(_Explorer):
         self.results: dict[str, object] = {}
         self.responses: dict[str, object] = {}
         self.position = 0
-        self.heading.value = (f"<h3>{html.escape(self.title)}</h3><p>{len(self.questions)} question(s). "
+        self.heading.value = (f"<h3>{escape_text(self.title)}</h3><p>{len(self.questions)} question(s). "
                               "Use Tab to move between controls, the arrow keys or Space to choose, "
                               "and Enter on <em>Check answer</em>.</p>")
         self._show()
@@ -176,13 +176,13 @@ class Quiz(_Explorer):
     def _show(self) -> None:
         q = self.question
         self.counter.value = (f"<p><strong>Question {self.position + 1} of {len(self.questions)}</strong> "
-                              f"&middot; {html.escape(self.bank.titles.get(q.topic, q.topic))} "
-                              f"&middot; {html.escape(q.difficulty)}</p>")
+                              f"&middot; {escape_text(self.bank.titles.get(q.topic, q.topic))} "
+                              f"&middot; {escape_text(q.difficulty)}</p>")
         if q.case is not None:
             panel = case_panel(q)
             self.panel.value = (f"<p><strong>Laboratory results</strong> (simulated, day {q.case.day:g})</p>"
-                                f'<pre style="font-size:12px;line-height:1.3">{html.escape(str(panel))}</pre>'
-                                f"<p>{html.escape(describe_panel(panel))}</p>")
+                                f'<pre style="font-size:12px;line-height:1.3">{escape_text(str(panel))}</pre>'
+                                f"<p>{escape_text(describe_panel(panel))}</p>")
         else:
             self.panel.value = ""
         self.stem.value = to_html(q.question)
@@ -214,7 +214,7 @@ class Quiz(_Explorer):
             return (w.HTML("<p><em>Tick every option that applies.</em></p>"), *self.ticks)
         if q.type == "numeric":
             self.number = w.Text(value="" if previous is None else f"{previous:g}",
-                                 description=f"Your answer ({q.unit})", placeholder="a number",
+                                 description=f"Your answer ({to_text(q.unit)})", placeholder="a number",
                                  style=_STYLE, continuous_update=False)
             return (self.number,)
         current = list(previous) if previous is not None else list(order)
@@ -313,13 +313,13 @@ class Quiz(_Explorer):
                              f"{to_html(q.options[i].feedback)}</p>")
         elif q.type == "numeric":
             parts.append(to_html(result.feedback[0]))
-            parts.append(f"<p>Expected: {html.escape(result.expected)}.</p>")
+            parts.append(f"<p>Expected: {escape_text(result.expected)}.</p>")
         else:
             if not result.correct:
-                parts.append("<p>The right order: " + html.escape(result.expected) + ".</p>")
+                parts.append("<p>The right order: " + escape_text(result.expected) + ".</p>")
                 parts.extend(to_html(text) for text in result.feedback)
         parts.append("<p><strong>Explanation.</strong></p>" + to_html(q.explanation))
-        cites = "; ".join(html.escape(c) for c in q.citations)
+        cites = "; ".join(escape_text(c) for c in q.citations)
         parts.append(f"<p><small>Source{'s' if len(q.citations) > 1 else ''}: {cites}</small></p>")
         self._show_consequence(q, response, parts)
         self.feedback.value = _status("".join(parts))

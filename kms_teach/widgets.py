@@ -19,11 +19,12 @@ import ipywidgets as w
 import traitlets
 
 from .cases import case_names, load_case
-from .describe import describe_course, describe_panel
+from .describe import describe_course, describe_panel, describe_standard_care
+from .markup import to_text
 from .model import simulate
 from .parameters import load_parameters
 from .plots import CourseFigure, TrappingFigure, png_img_tag  # noqa: F401 (png_img_tag re-exported)
-from .treatments import load_treatments
+from .treatments import load_treatments, parse_treatment
 
 __all__ = [
     "Slider",
@@ -307,7 +308,7 @@ class LabPanelExplorer(_Explorer):
     def _draw(self):
         day = self.day.value
         panel = self.result.lab_panel(day, units=self.units.value)
-        text = f"Day {day}. " + describe_panel(panel)
+        text = f"Day {day}. " + describe_standard_care(load_case(self.case.value)) + describe_panel(panel)
         self.image.value = png_img_tag(self.figure.render(self.result, day), text)
         self.summary.value = _summary_html(text)
         self.report.value = _text_block(str(panel))
@@ -326,63 +327,118 @@ class TreatmentPlanner(_Explorer):
 
     LABS = ("platelets", "fibrinogen", "d_dimer", "hemoglobin")
 
+    #: Course lengths offered, up to the usual two years of treatment.
+    COURSE_LENGTHS = (("4 weeks", 28), ("12 weeks", 84), ("6 months", 182), ("1 year", 365), ("2 years", 730))
+
     def __init__(self, case: str = "khe-kms", days: int = 84):
         self.case = load_case(case)
         self.days = int(days)
         self.catalogue = load_treatments()
         self.figure = CourseFigure(self.LABS, columns=2, width_px=820, main_label="with your plan",
                                    comparison_label="untreated")
-        self.untreated = simulate(self.case, days=self.days)
         self._quiet = False
-        self.choices, self.start_days = {}, {}
+        lengths = dict(self.COURSE_LENGTHS)
+        if self.days not in lengths.values():
+            lengths[f"{self.days} days"] = self.days
+        self.length = w.Dropdown(options=sorted(lengths.items(), key=lambda kv: kv[1]), value=self.days,
+                                 description="Course length", style=_STYLE)
+        self.length.observe(self._on_length_change, names="value")
+        self.choices, self.start_days, self.stop_days = {}, {}, {}
         rows = []
         for name, treatment in self.catalogue.items():
-            box = w.Checkbox(value=False, description=treatment.label, indent=False,
+            box = w.Checkbox(value=False, description=to_text(treatment.label), indent=False,  # MathJax typesets labels
                              layout=w.Layout(width="230px"))
-            start = w.BoundedIntText(value=0, min=0, max=self.days, description="from day",
+            start = w.BoundedIntText(value=0, min=0, max=self.days - 1, description="from day",
                                      style=_STYLE, layout=w.Layout(width="140px"))
+            controls = [box, start]
             box.observe(self._on_plan_change, names="value")
             start.observe(self._on_plan_change, names="value")
+            if treatment.kind in ("drug", "anticoagulant") or (treatment.kind == "procedure" and not treatment.removes_tumour):
+                # 0 = given to the end of the course
+                stop = w.BoundedIntText(value=0, min=0, max=self.days, description="until day (0 = end)",
+                                        style=_STYLE, layout=w.Layout(width="190px"))
+                stop.observe(self._on_plan_change, names="value")
+                self.stop_days[name] = stop
+                controls.append(stop)
             self.choices[name], self.start_days[name] = box, start
-            rows.append(w.HBox([box, start]))
-        self.day = IntSlider(min=0, max=self.days, value=28, description="Day")
+            rows.append(w.HBox(controls))
+        self.day = IntSlider(min=0, max=self.days, value=min(28, self.days), description="Day")
         self.day.observe(self._on_view_change, names="value")
         self.image = w.HTML()
         self.summary = w.HTML()
         self.cautions = w.HTML()
         self.report = w.HTML()
+        self.problem = w.HTML()
+        self.untreated = simulate(self.case, days=self.days, every_hours=self._every())
         self._simulate()
         self._draw()
         self.widget = w.VBox([
-            w.HTML("<strong>Your plan</strong> (tick a treatment and choose its start day)"),
-            w.GridBox(rows, layout=w.Layout(grid_template_columns="repeat(2, 380px)")),
-            self.day, self.image, self.summary, self.cautions, self.report,
+            w.HTML("<strong>Your plan</strong> (tick a treatment, choose its start day and, for a drug, "
+                   "the day it stops)"),
+            self.length,
+            w.GridBox(rows, layout=w.Layout(grid_template_columns="repeat(2, 420px)")),
+            self.problem, self.day, self.image, self.summary, self.cautions, self.report,
         ])
+
+    def _every(self) -> float:
+        # 6-hourly samples show a transfusion's brief rise; daily samples keep long courses light
+        return 6.0 if self.days <= 182 else 24.0
 
     @property
     def plan(self) -> list[str]:
-        """The current plan as ``NAME@DAY`` strings."""
-        return [f"{name}@{self.start_days[name].value}" for name, box in self.choices.items() if box.value]
+        """The current plan as ``NAME@START`` or ``NAME@START-STOP`` strings."""
+        plan = []
+        for name, box in self.choices.items():
+            if not box.value:
+                continue
+            start = self.start_days[name].value
+            stop = self.stop_days[name].value if name in self.stop_days else 0
+            plan.append(f"{name}@{start}-{stop}" if stop > start else f"{name}@{start}")
+        return plan
 
     def set_plan(self, plan) -> None:
-        """Tick exactly the treatments in ``plan`` (``NAME`` or ``NAME@DAY`` strings)."""
+        """Tick exactly the treatments in ``plan`` (``NAME``, ``NAME@DAY`` or ``NAME@START-STOP`` strings)."""
         wanted = {}
         for item in plan:
-            name, _, day = item.partition("@")
-            wanted[name] = int(float(day or 0))
+            name, _, days = item.partition("@")
+            start, _, stop = (days or "0").partition("-")
+            wanted[name] = (int(float(start or 0)), int(float(stop)) if stop else 0)
         self._quiet = True  # one simulation for the whole plan, not one per control
         try:
             for name, box in self.choices.items():
                 box.value = name in wanted
                 if name in wanted:
-                    self.start_days[name].value = wanted[name]
+                    self.start_days[name].value = wanted[name][0]
+                    if name in self.stop_days:
+                        self.stop_days[name].value = wanted[name][1]
         finally:
             self._quiet = False
         self._simulate()
         self._draw()
 
+    def _on_length_change(self, change):
+        self.days = int(change["new"])
+        self._quiet = True
+        try:
+            for name, start in self.start_days.items():
+                start.max = self.days - 1
+                if name in self.stop_days:
+                    self.stop_days[name].max = self.days
+            self.day.max = self.days
+            self.day.value = min(self.day.value, self.days)
+        finally:
+            self._quiet = False
+        self.untreated = simulate(self.case, days=self.days, every_hours=self._every())
+        self._on_model_change()
+
     def _simulate(self):
-        self.result = simulate(self.case, self.plan, days=self.days)
+        try:
+            self.result = simulate(self.case, self.plan, days=self.days, every_hours=self._every())
+            self.problem.value = ""
+        except ValueError as exc:  # e.g. a stop day before the start day: say so, keep the last course
+            self.problem.value = f'<p role="alert"><strong>Plan not run:</strong> {html.escape(str(exc))}</p>'
+            if not hasattr(self, "result"):
+                self.result = self.untreated
 
     def _on_plan_change(self, _change):
         if not self._quiet:
@@ -392,13 +448,20 @@ class TreatmentPlanner(_Explorer):
         day = self.day.value
         plan = ", ".join(self.plan) or "no treatment"
         parts = [describe_course(self.result, lab, 0, day) for lab in ("platelets", "fibrinogen")]
-        text = f"Plan: {plan}. " + " ".join(parts)
+        when = f"Day {day} (week {day // 7}, month {day / 30.4375:.1f}). " if self.days > 84 else ""
+        text = f"{when}Plan: {plan}. " + describe_standard_care(self.case) + " ".join(parts)
         png = self.figure.render(self.result, day, comparison=self.untreated)
         self.image.value = png_img_tag(png, text)
         self.summary.value = _summary_html(text)
-        notes = [f"<li><strong>{html.escape(self.catalogue[n].label)}</strong>: {html.escape(self.catalogue[n].harms)} "
-                 f"<em>({html.escape(self.catalogue[n].citation)})</em></li>"
-                 for n, box in self.choices.items() if box.value]
+        notes = []
+        for n, box in self.choices.items():
+            if not box.value:
+                continue
+            tr = self.catalogue[n]
+            dose = (f" Dose: {html.escape(parse_treatment(n).dose_text(self.case.weight_kg))}."
+                    if tr.kind == "transfusion" else "")
+            notes.append(f"<li><strong>{html.escape(tr.label)}</strong>: {html.escape(tr.harms)}{dose} "
+                         f"<em>({html.escape(tr.citation)})</em></li>")
         self.cautions.value = f"<p><strong>Cautions</strong></p><ul>{''.join(notes)}</ul>" if notes else ""
         self.report.value = _text_block(str(self.result.lab_panel(day)))
 

@@ -368,8 +368,8 @@ def _check_rules(data: dict, path: Path, add) -> None:
     from .treatments import UnknownTreatmentError, parse_treatment
 
     for where, text in _strings(data):
-        if RAW_HTML.search(text):
-            add(where, "raw HTML or a script link is not allowed; use Markdown")
+        if found := RAW_HTML.search(text):
+            add(where, found.reason)
     if isinstance(data.get("id"), str) and data["id"] != path.stem:
         add(["id"], f"must equal the file name {path.stem!r}, not {data['id']!r}")
     case = data.get("case")

@@ -11,6 +11,8 @@ import pytest
 
 from kms_teach.cli import main
 
+#: The console script of the running interpreter's environment (found even when it is not on PATH).
+KMS_TEACH = os.path.join(os.path.dirname(sys.executable), "kms-teach")
 HEADER = "day,platelets,fibrinogen,d_dimer,hemoglobin,pt,aptt"
 
 
@@ -101,7 +103,7 @@ def test_cohort_csv_has_one_row_per_day_and_lab(capsys):
         (["simulate", "khe-kms", "--treat", "prednisolone@9-3"], "stop day must come after"),
         (["simulate", "khe-kms", "--days", "-5"], "--days: must be a number greater than 0"),
         (["simulate", "khe-kms", "--days", "ten"], "--days: must be a number greater than 0"),
-        (["simulate", "khe-kms", "--every", "0"], "--every: must be a number greater than 0"),
+        (["simulate", "khe-kms", "--every", "0"], "--every: must be a number of hours from 0.001"),
         (["simulate", "khe-kms", "--format", "xml"], "invalid choice"),
         (["cohort", "khe-kms"], "--n"),
         (["cohort", "khe-kms", "--n", "many"], "--n: must be a whole number"),
@@ -127,7 +129,7 @@ def _run_process(args, env=None):
 
 
 def test_console_script_and_python_module_give_identical_output():
-    script = _run_process(["kms-teach", "simulate", "khe-kms", "--days", "1"])
+    script = _run_process([KMS_TEACH, "simulate", "khe-kms", "--days", "1"])
     module = _run_process([sys.executable, "-m", "kms_teach", "simulate", "khe-kms", "--days", "1"])
     assert script.returncode == module.returncode == 0
     assert script.stdout == module.stdout
@@ -191,8 +193,9 @@ def test_check_prints_one_line_per_problem_and_exits_one(capsys, tmp_path):
 
 
 def test_check_names_a_missing_path(capsys, tmp_path):
-    code, out, _ = run(capsys, "check", str(tmp_path / "nope.yaml"))
-    assert code == 1 and "no such file or folder" in out
+    code, out, err = run(capsys, "check", str(tmp_path / "nope.yaml"))
+    assert code == 1 and out == ""
+    assert err == f"kms-teach: error: argument PATH: '{tmp_path / 'nope.yaml'}': no such file or folder\n"
 
 
 def test_check_refuses_a_citation_of_an_unlisted_source(capsys, tmp_path):
@@ -224,3 +227,173 @@ def test_voila_serves_on_loopback_with_culling_and_the_offline_template(capsys):
         assert flag in command
     page = open(os.path.join(template_root, "voila", "templates", "kms", "base-page.html"), encoding="utf-8").read()
     assert '<html lang="en"' in page and "https://cdn" not in page and "//cdn." not in page.split("-#}", 1)[1]
+
+
+# ---------------------------------------------------------------------------
+# kms-teach voila: signals reach Voila, and kms-teach waits for it (bounded)
+# ---------------------------------------------------------------------------
+def _descendants(pid):
+    """Child processes of ``pid``, recursively (Linux /proc)."""
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                for child in map(int, handle.read().split()):
+                    found += [child, *_descendants(child)]
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return found
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _wait_until(predicate, seconds, step=0.1):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to find Voila and its kernel")
+@pytest.mark.parametrize("signum", ["SIGTERM", "SIGINT"])
+def test_voila_passes_the_signal_on_and_stops_with_its_kernels(signum, tmp_path):
+    """A real Voila on 127.0.0.1 serving a lesson, with its kernel started by a page request."""
+    import signal
+    import socket
+    import urllib.request
+
+    port = _free_port()
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    log = open(tmp_path / "voila.log", "w")
+    server = subprocess.Popen([KMS_TEACH, "voila", "notebooks/00_start_here.ipynb", "--port", str(port), "--no-browser"],
+                              cwd=repo, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                              start_new_session=True)
+    family = []
+    try:
+        def listening():
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return True
+            except OSError:
+                return False
+
+        def started():
+            assert server.poll() is None, (tmp_path / "voila.log").read_text()
+            return listening()
+
+        assert _wait_until(started, 120, step=0.2), "Voila did not start listening within 120 s"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120) as page:  # starts the kernel
+            assert page.status == 200
+        family = _descendants(server.pid)
+        assert len(family) >= 2, f"expected Voila and a kernel under kms-teach, found {family}"
+        server.send_signal(getattr(signal, signum))
+        assert server.wait(timeout=60) == 0
+        assert _wait_until(lambda: not any(_alive(pid) for pid in family), 30), "Voila or its kernel outlived kms-teach"
+        assert not listening(), "the port is still served"
+    finally:
+        for pid in [server.pid, *family]:
+            if _alive(pid):
+                os.kill(pid, 9)
+        server.wait(timeout=30)
+        log.close()
+
+
+STAND_IN = ("import signal, sys, time; "
+            "signal.signal(signal.SIGTERM, {handler}); "
+            "print('ready', flush=True); time.sleep(60); sys.exit(9)")
+
+
+def _forwarding(handler, stop_seconds=30):
+    """A kms-teach-like parent running a stand-in child through ``run_forwarding_signals``."""
+    child = [sys.executable, "-c", STAND_IN.format(handler=handler)]
+    parent = (f"import sys; from kms_teach.cli import run_forwarding_signals; "
+              f"sys.exit(run_forwarding_signals({child!r}, stop_seconds={stop_seconds}))")
+    process = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    assert process.stdout.readline() == "ready\n"
+    return process, _descendants(process.pid)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_forwarding_returns_the_childs_own_exit_status():
+    import signal
+
+    process, family = _forwarding("lambda *a: sys.exit(3)")
+    try:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 3
+        assert not any(_alive(pid) for pid in family)
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_child_that_ignores_the_signal_is_killed_after_the_grace_period():
+    import signal
+    import time
+
+    process, family = _forwarding("signal.SIG_IGN", stop_seconds=1)
+    try:
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 128 + signal.SIGKILL
+        assert time.monotonic() - started < 15
+        assert "did not stop within 1 s and was killed" in process.stderr.read()
+        assert not any(_alive(pid) for pid in family)
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_child_does_not_outlive_a_killed_parent():
+    process, family = _forwarding("signal.SIG_DFL")
+    try:
+        process.kill()  # SIGKILL: no handler runs in the parent
+        process.wait(timeout=10)
+        assert _wait_until(lambda: not any(_alive(pid) for pid in family), 15), "orphaned child still running"
+    finally:
+        for pid in family:
+            if _alive(pid):
+                os.kill(pid, 9)
+
+
+def test_voila_refuses_a_port_in_use_without_starting_voila(capsys):
+    import socket
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen(1)
+        port = held.getsockname()[1]
+        code, out, err = run(capsys, "voila", "notebooks", "--port", str(port), "--no-browser")
+    assert code == 2 and out == ""
+    assert err == (f"kms-teach: error: argument --port: port {port} on 127.0.0.1 is already in use; "
+                   "choose another, e.g. --port 8867\n")
+
+
+def test_version_and_help_exit_zero_in_process(capsys):
+    import kms_teach
+
+    code, out, err = run(capsys, "--version")
+    assert (code, out, err) == (0, f"kms-teach {kms_teach.__version__}\n", "")
+    code, out, err = run(capsys, "simulate", "--help")
+    assert code == 0 and err == "" and "NAME@START-STOP" in out and "at most 3650" in out

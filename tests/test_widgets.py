@@ -245,3 +245,35 @@ def test_every_explorer_slider_is_a_labelled_native_range_input():
     for slider in sliders:
         assert slider.description.strip()
         assert 'input.type = "range"' in slider._esm and "label.append(text, input, readout)" in slider._esm
+
+
+def test_planner_course_length_reaches_two_years_and_redraws_in_months():
+    planner = widgets.TreatmentPlanner("khe-kms", days=84)
+    assert max(value for _, value in planner.length.options) == 730
+    before = planner.image.value
+    planner.length.value = 730
+    assert planner.day.max == 730 and planner.result.day[-1] == 730
+    assert planner.image.value != before
+    assert "months since day 0" in [ax.get_xlabel() for ax in planner.figure.axes.values()]
+
+
+def test_planner_stop_day_ends_a_drug_and_the_course_shows_it():
+    planner = widgets.TreatmentPlanner("khe-kms", days=365)
+    planner.set_plan(["sirolimus@0-180"])
+    assert planner.plan == ["sirolimus@0-180"]
+    stopped = planner.result.tumour_mass[planner.result.index(364)]
+    planner.set_plan(["sirolimus@0"])
+    continued = planner.result.tumour_mass[planner.result.index(364)]
+    assert stopped > continued
+    assert "Day 28 (week 4" in planner.summary.value
+
+
+def test_sepsis_summary_names_the_treatment_that_settles_it():
+    panel = widgets.LabPanelExplorer("sepsis-dic", days=21)
+    assert "Treated with antibiotics and intensive care from day 0." in panel.summary.value
+
+
+def test_planner_gives_a_transfusion_volume_from_the_infant_weight():
+    planner = widgets.TreatmentPlanner("khe-kms", days=28)
+    planner.set_plan(["platelet-transfusion@2"])
+    assert "10 mL/kg (45 mL for 4.5 kg)" in planner.cautions.value
