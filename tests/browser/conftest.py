@@ -379,7 +379,7 @@ def expected_widget_views(notebook: str) -> int:
 
 
 def quiz_calls(notebook: str) -> list[str]:
-    """Source of every ``Quiz(...)`` call that is the last expression of a code cell, in order."""
+    """Source of every ``Quiz(...)`` or ``lesson_quiz(...)`` call that ends a code cell, in order."""
     calls = []
     for source in code_cells(notebook):
         try:
@@ -388,16 +388,17 @@ def quiz_calls(notebook: str) -> list[str]:
             continue
         last = tree.body[-1] if tree.body else None
         if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call) \
-                and getattr(last.value.func, "id", None) == "Quiz":
+                and getattr(last.value.func, "id", None) in ("Quiz", "lesson_quiz"):
             calls.append(ast.get_source_segment(source, last.value))
     return calls
 
 
 def build_quiz(call: str):
     """The same quiz the kernel builds for ``call``, built here (same seed, same deal)."""
+    from kms_teach.lessons import lesson_quiz
     from kms_teach.quiz import Quiz
 
-    return eval(call, {"Quiz": Quiz})  # noqa: S307 (source of our own notebooks)
+    return eval(call, {"Quiz": Quiz, "lesson_quiz": lesson_quiz})  # noqa: S307 (source of our own notebooks)
 
 
 #: JavaScript: true once Voila has run every cell and every top-level widget is drawn.
