@@ -467,31 +467,121 @@ class TreatmentPlanner(_Explorer):
 
 
 class PredictReveal(_Explorer):
-    """Ask for a prediction before revealing what the model shows.
+    """Ask for a prediction, judge it, then show the explanation and what the model shows.
+
+    ``PredictReveal("activity-doubles")`` takes the question and options from
+    ``assets/predictions.yaml``; the right answer and the explanation stay in
+    the kernel until the learner presses *Reveal*, so neither is in the
+    notebook's code nor on the page before then. The first choice is judged
+    right or wrong, recorded in the lesson's answers file (quiz id
+    ``predictions-lesson-NN``) and locked; the verdict comes before the
+    explanation.
 
     Parameters
     ----------
-    question : str
-        The prompt.
-    options : sequence of str
-        Possible predictions.
-    explanation : str
-        Shown after the learner commits to an answer (include the citation).
+    prediction : str
+        Id of a prediction in ``assets/predictions.yaml``. (Deprecated: the
+        question text, with ``options`` and ``explanation`` given as well; such
+        a prediction has no right answer, so it is neither judged nor recorded.)
+    options, explanation : optional
+        Deprecated path only (kms-teach 0.1 lessons).
+    observe : widget, explorer or callable, optional
+        What the learner observes after revealing (for example the lesson's
+        demonstration): shown only after *Reveal*. A callable is called then,
+        so nothing of it exists before.
+    answers_file : str, optional
+        Answers file that records the choice (default: the lesson's,
+        ``answers-lesson-NN.json``, shared with the lesson's quiz).
     """
 
-    def __init__(self, question: str, options, explanation: str):
-        self.question = w.HTML(f"<p><strong>Predict:</strong> {html.escape(question)}</p>")
-        self.choice = w.RadioButtons(options=list(options), value=None, description="",
-                                     layout=w.Layout(width="auto"))
-        self.button = w.Button(description="Reveal", tooltip="Show the explanation", disabled=True)
+    def __init__(self, prediction: str, options=None, explanation: str | None = None, *,
+                 observe=None, answers_file: str | None = None):
+        from .progress import answer_book, default_answers_file
+        from .predictions import prediction as find_prediction, predictions_version
+
+        if options is None:
+            self.prediction = find_prediction(prediction)
+            question, choices = self.prediction.question, self.prediction.options
+            self.explanation = f"{self.prediction.explanation} ({self.prediction.citation})"
+            self.book = answer_book(answers_file or default_answers_file(self.prediction.lesson))
+            self._version = predictions_version()
+            self.book.on_restore(self._restore)
+        else:
+            import warnings
+            warnings.warn("PredictReveal(question, options, explanation) is deprecated: put the prediction in "
+                          "assets/predictions.yaml and use PredictReveal('ID')", PendingDeprecationWarning,
+                          stacklevel=2)
+            if explanation is None:
+                raise ValueError("PredictReveal: give a prediction id, or question, options and explanation")
+            self.prediction, self.book = None, None
+            question, choices, self.explanation = prediction, list(options), explanation
+        self._observe = observe
+        self.verdict: bool | None = None  # True right, False wrong, None not yet judged (or no answer known)
+        self.revealed = False
+        self.question = w.HTML(f'<p class="kms-text"><strong>Predict:</strong> {html.escape(question)}</p>')
+        self.choice = w.RadioButtons(options=[(text, i) for i, text in enumerate(choices)], value=None,
+                                     description="", layout=w.Layout(width="auto"))
+        self.button = w.Button(description="Reveal", disabled=True,
+                               tooltip="Commit to your prediction, see whether it is right, then the explanation")
         self.feedback = w.HTML()
-        self.explanation = explanation
-        self.choice.observe(lambda change: setattr(self.button, "disabled", change["new"] is None), names="value")
+        self.observation = w.VBox()
+        self.choice.observe(self._on_choice, names="value")
         self.button.on_click(self.reveal)
-        self.widget = w.VBox([self.question, self.choice, self.button, self.feedback])
+        self.widget = w.VBox([self.question, self.choice, self.button, self.feedback, self.observation],
+                             layout=w.Layout(max_width="52em"))
+
+    def _on_choice(self, change) -> None:
+        self.button.disabled = change["new"] is None or self.revealed
+
+    def predict(self, option) -> None:
+        """Choose an option by index or by its text, as a learner would."""
+        if isinstance(option, str):
+            option = [label for label, _i in self.choice.options].index(option)
+        self.choice.value = int(option)
 
     def reveal(self, _button=None) -> None:
-        """Show the explanation beside the learner's prediction."""
-        picked = self.choice.value or "no prediction"
-        self.feedback.value = (f'<div role="status" aria-live="polite"><p>You predicted: <em>{html.escape(picked)}</em>.</p>'
+        """Judge the chosen prediction, record it, lock it, then show the explanation and the observation."""
+        if self.revealed:
+            return
+        if self.choice.value is None:
+            self.feedback.value = '<div role="status" aria-live="polite"><p>Choose a prediction first.</p></div>'
+            return
+        picked = self.choice.value
+        if self.prediction is not None:
+            self.verdict = self.prediction.judge(picked)
+            self.book.answers.record_attempt(
+                self.prediction.quiz_id, self.prediction.id, int(picked), float(self.verdict), self.verdict,
+                bank_version=self._version, title=f"Predictions, lesson {self.prediction.lesson:02d}",
+                lesson=self.prediction.lesson)
+            self.book.changed()
+        self._show(picked)
+
+    def _show(self, picked: int) -> None:
+        self.revealed = True
+        self.choice.disabled = True  # a prediction is made once: it cannot be changed after the answer is out
+        self.button.disabled = True
+        chosen = self.choice.options[picked][0]
+        if self.verdict is None:
+            verdict = f"<p>You predicted: <em>{html.escape(chosen)}</em>.</p>"
+        elif self.verdict:
+            verdict = f"<p><strong>Right.</strong> You predicted: <em>{html.escape(chosen)}</em>.</p>"
+        else:
+            verdict = (f"<p><strong>Not right.</strong> You predicted: <em>{html.escape(chosen)}</em>. "
+                       f"The answer: <em>{html.escape(self.prediction.answer_text)}</em>.</p>")
+        self.feedback.value = (f'<div role="status" aria-live="polite" class="kms-text">{verdict}'
                                f"<p>{html.escape(self.explanation)}</p></div>")
+        shown = self._observe() if callable(self._observe) and not isinstance(self._observe, w.Widget) else self._observe
+        if shown is not None:
+            shown = getattr(shown, "widget", shown)
+            self.observation.children = (w.HTML("<p><strong>Now observe:</strong></p>"), shown)
+
+    def _restore(self, book) -> None:
+        """A loaded answers file holds this prediction: show it as judged (the first choice counts)."""
+        if self.revealed or self.prediction is None:
+            return
+        first = book.answers.first_attempts(self.prediction.quiz_id).get(self.prediction.id)
+        response = None if first is None else first.get("response")
+        if isinstance(response, int) and not isinstance(response, bool) and 0 <= response < len(self.choice.options):
+            self.verdict = self.prediction.judge(response)
+            self.choice.value = response
+            self._show(response)
