@@ -19,7 +19,8 @@ import ipywidgets as w
 import traitlets
 
 from .cases import case_names, load_case
-from .describe import describe_course, describe_panel, describe_standard_care
+from .describe import (describe_blood_film, describe_course, describe_lesion, describe_panel,
+                       describe_standard_care)
 from .markup import to_text
 from .model import simulate
 from .parameters import load_parameters
@@ -33,6 +34,7 @@ __all__ = [
     "LabPanelExplorer",
     "TreatmentPlanner",
     "PredictReveal",
+    "SchematicExplorer",
     "parameter_slider",
 ]
 
@@ -235,6 +237,7 @@ class PlateletTrappingExplorer(_Explorer):
     PLAY_INTERVAL = 0.4  # seconds per day while playing
 
     def _on_play(self, change):
+        _show_play_state(self.play)
         if not change["new"]:
             return
         if self.day.value >= self.day.max:
@@ -267,6 +270,96 @@ class PlateletTrappingExplorer(_Explorer):
         self.image.value = png_img_tag(png, text)
         self.summary.value = _summary_html(text)
         self.report.value = _text_block(str(self.result.lab_panel(day)))
+
+
+def _show_play_state(button: w.ToggleButton) -> None:
+    """A playing Play button reads Pause (label, icon and tooltip), so its state is never only a shade."""
+    if button.value:
+        button.description, button.icon, button.tooltip = "Pause", "pause", "Pause the course"
+    else:
+        button.description, button.icon = "Play the course", "play"
+        button.tooltip = "Advance one day every 0.4 seconds; press again to pause"
+
+
+class SchematicExplorer(_Explorer):
+    """Schematic pictures of one course: a blood film and the lesion, day by day.
+
+    The blood film's platelet dots follow the count, large young platelets
+    appear only while the marrow's output is raised and red-cell fragments stay
+    few; the lesion's size follows tumour mass (shrinking as it regresses on
+    treatment), its colour the tumour's activity. Both are labelled schematic
+    and carry alt text from :mod:`kms_teach.describe`.
+
+    Parameters
+    ----------
+    case : str
+        Case to follow (default ``"khe-kms"``, day 0 = diagnosis).
+    plan : sequence of str, optional
+        Treatments as ``NAME@START`` or ``NAME@START-STOP`` (default none).
+    days : int
+        Length of the course, days (up to 730).
+    """
+
+    def __init__(self, case: str = "khe-kms", plan=(), days: int = 182):
+        from .pictures import BloodFilmFigure, LesionFigure  # only lessons that show pictures pay for them
+
+        self.case = load_case(case)
+        self.plan = list(plan or ())
+        self.days = int(days)
+        if not 1 <= self.days <= 730:
+            raise ValueError(f"SchematicExplorer: days must be 1-730, not {days}")
+        self.film, self.lesion = BloodFilmFigure(), LesionFigure()
+        # Daily samples are enough for pictures; 6-hourly ones on short courses keep early days exact.
+        self.result = simulate(self.case, self.plan, days=self.days, every_hours=6.0 if self.days <= 84 else 24.0)
+        self.day = IntSlider(min=0, max=self.days, value=0, description="Day")
+        self.play = w.ToggleButton(value=False, description="Play the course", icon="play",
+                                   tooltip="Advance one day every 0.4 seconds; press again to pause")
+        self.play.observe(self._on_play, names="value")
+        self.film_image, self.lesion_image = w.HTML(), w.HTML()
+        self.summary = w.HTML()
+        self.day.observe(self._on_view_change, names="value")
+        self._draw()
+        plan_text = ", ".join(self.plan) or "no treatment"
+        self.widget = w.VBox([
+            w.HTML(f"<p><strong>{html.escape(self.case.title)}</strong>; plan: {html.escape(plan_text)}. "
+                   "Pictures are schematic drawings from the model, not photographs.</p>"),
+            w.HBox([self.play]), self.day, w.HBox([self.film_image, self.lesion_image]), self.summary,
+        ], layout=w.Layout(max_width="52em"))
+
+    PLAY_INTERVAL = 0.4
+
+    @property
+    def step_days(self) -> int:
+        """Days advanced per Play step (longer courses move faster)."""
+        return 1 if self.days <= 84 else 7
+
+    def _on_play(self, change):
+        _show_play_state(self.play)
+        if not change["new"]:
+            return
+        if self.day.value >= self.day.max:
+            self.day.value = 0
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.play.value = False
+            return
+        self._player = loop.create_task(self._play_course())
+
+    async def _play_course(self) -> None:
+        while self.play.value and self.day.value < self.day.max:
+            await asyncio.sleep(self.PLAY_INTERVAL)
+            if self.play.value:
+                self.day.value = min(self.day.max, self.day.value + self.step_days)
+        self.play.value = False
+
+    def _draw(self):
+        day = self.day.value
+        film_text = describe_blood_film(self.result, day)
+        lesion_text = describe_lesion(self.result, day)
+        self.film_image.value = png_img_tag(self.film.render(self.result, day), film_text)
+        self.lesion_image.value = png_img_tag(self.lesion.render(self.result, day), lesion_text)
+        self.summary.value = _summary_html(f"{film_text} {lesion_text}")
 
 
 class LabPanelExplorer(_Explorer):
