@@ -141,7 +141,7 @@ class Quiz(_Explorer):
             self.check_button, self.feedback, self.consequence_image,
             w.HBox([self.previous_button, self.next_button]), self.score,
             w.HBox([self.retry_button]), self.answers_bar.widget,
-        ])
+        ], layout=w.Layout(max_width="52em"))  # lines of at most about 100 characters at any width
         self._deal()
 
     # ------------------------------------------------------------------ state

@@ -144,6 +144,13 @@ def parameter_slider(name: str, **overrides) -> Slider:
     return Slider(**options)
 
 
+def _platelet_scale_toggle() -> w.ToggleButtons:
+    """Platelet axis: 0-500 (the whole range) or a log axis that keeps low counts apart (zoom)."""
+    return w.ToggleButtons(options=[("0-500 axis", "linear"), ("Log axis (low counts)", "log")], value="linear",
+                           description="Platelet axis", style=_STYLE,
+                           tooltips=["Platelets on a 0-500 axis", "Platelets on a log axis: 10 and 20 are far apart"])
+
+
 def _text_block(text: str) -> str:
     return f'<pre style="font-size:12px;line-height:1.3">{html.escape(text)}</pre>'
 
@@ -210,6 +217,8 @@ class PlateletTrappingExplorer(_Explorer):
         self.activity = Slider(min=0.0, max=2.0, step=0.05, value=self.case.activity.severity,
                                description="Tumour activity at full growth (1 = typical KMS)")
         self.trapping = parameter_slider("platelet_trapping")
+        self.platelet_scale = _platelet_scale_toggle()
+        self.platelet_scale.observe(self._on_scale, names="value")
         self.image = w.HTML()
         self.summary = w.HTML()
         self.report = w.HTML()
@@ -220,9 +229,13 @@ class PlateletTrappingExplorer(_Explorer):
         self._simulate()
         self._draw()
         self.widget = w.VBox([
-            w.HBox([self.play, self.step]), self.day, self.activity, self.trapping,
+            w.HBox([self.play, self.step]), self.day, self.activity, self.trapping, self.platelet_scale,
             self.image, self.summary, self.report,
         ])
+
+    def _on_scale(self, change):
+        self.figure.set_platelet_scale(change["new"])
+        self._draw()
 
     def trapped_fraction(self, day: float) -> float:
         """Share (0-1) of platelets leaving the blood that the tumour takes on ``day``."""
@@ -382,6 +395,7 @@ class LabPanelExplorer(_Explorer):
         self.day = IntSlider(min=0, max=self.days, value=0, description="Day")
         self.units = w.ToggleButtons(options=[("SI units", "SI"), ("Conventional units", "conventional")],
                                      value="SI", description="Report units", style=_STYLE)
+        self.platelet_scale = _platelet_scale_toggle()
         self.narrative = w.HTML()
         self.image = w.HTML()
         self.summary = w.HTML()
@@ -389,9 +403,12 @@ class LabPanelExplorer(_Explorer):
         self.case.observe(self._on_model_change, names="value")
         self.day.observe(self._on_view_change, names="value")
         self.units.observe(self._on_view_change, names="value")
+        self.platelet_scale.observe(self._on_view_change, names="value")
+        self._drawn_result = None
         self._simulate()
         self._draw()
-        self.widget = w.VBox([self.case, self.narrative, self.day, self.units, self.image, self.summary, self.report])
+        self.widget = w.VBox([self.case, self.narrative, self.day, self.units, self.platelet_scale,
+                              self.image, self.summary, self.report])
 
     def _simulate(self):
         case = load_case(self.case.value)
@@ -402,7 +419,13 @@ class LabPanelExplorer(_Explorer):
         day = self.day.value
         panel = self.result.lab_panel(day, units=self.units.value)
         text = f"Day {day}. " + describe_standard_care(load_case(self.case.value)) + describe_panel(panel)
-        self.image.value = png_img_tag(self.figure.render(self.result, day), text)
+        # the axes follow the report's units and the chosen platelet axis; a change redraws the course
+        restyled = (self.figure.units, self.figure.platelet_scale) != (self.units.value, self.platelet_scale.value)
+        self.figure.set_units(self.units.value)
+        self.figure.set_platelet_scale(self.platelet_scale.value)
+        course = self.result if (restyled or self._drawn_result is not self.result) else None
+        self._drawn_result = self.result
+        self.image.value = png_img_tag(self.figure.render(course, day), text)
         self.summary.value = _summary_html(text)
         self.report.value = _text_block(str(panel))
 
@@ -428,7 +451,8 @@ class TreatmentPlanner(_Explorer):
         self.days = int(days)
         self.catalogue = load_treatments()
         self.figure = CourseFigure(self.LABS, columns=2, width_px=820, main_label="with your plan",
-                                   comparison_label="untreated")
+                                   comparison_label="untreated", previous_label="previous plan")
+        self.previous = None  # the course before the last change of plan, drawn faintly to compare
         self._quiet = False
         lengths = dict(self.COURSE_LENGTHS)
         if self.days not in lengths.values():
@@ -457,6 +481,8 @@ class TreatmentPlanner(_Explorer):
             rows.append(w.HBox(controls))
         self.day = IntSlider(min=0, max=self.days, value=min(28, self.days), description="Day")
         self.day.observe(self._on_view_change, names="value")
+        self.platelet_scale = _platelet_scale_toggle()
+        self.platelet_scale.observe(self._on_scale, names="value")
         self.image = w.HTML()
         self.summary = w.HTML()
         self.cautions = w.HTML()
@@ -470,8 +496,12 @@ class TreatmentPlanner(_Explorer):
                    "the day it stops)"),
             self.length,
             w.GridBox(rows, layout=w.Layout(grid_template_columns="repeat(2, 420px)")),
-            self.problem, self.day, self.image, self.summary, self.cautions, self.report,
+            self.problem, self.day, self.platelet_scale, self.image, self.summary, self.cautions, self.report,
         ])
+
+    def _on_scale(self, change):
+        self.figure.set_platelet_scale(change["new"])
+        self._draw()
 
     def _every(self) -> float:
         # 6-hourly samples show a transfusion's brief rise; daily samples keep long courses light
@@ -526,7 +556,9 @@ class TreatmentPlanner(_Explorer):
 
     def _simulate(self):
         try:
+            before = getattr(self, "result", None)
             self.result = simulate(self.case, self.plan, days=self.days, every_hours=self._every())
+            self.previous = before if before is not None and len(before.day) == len(self.result.day) else None
             self.problem.value = ""
         except ValueError as exc:  # e.g. a stop day before the start day: say so, keep the last course
             self.problem.value = f'<p role="alert"><strong>Plan not run:</strong> {html.escape(str(exc))}</p>'
@@ -543,7 +575,7 @@ class TreatmentPlanner(_Explorer):
         parts = [describe_course(self.result, lab, 0, day) for lab in ("platelets", "fibrinogen")]
         when = f"Day {day} (week {day // 7}, month {day / 30.4375:.1f}). " if self.days > 84 else ""
         text = f"{when}Plan: {plan}. " + describe_standard_care(self.case) + " ".join(parts)
-        png = self.figure.render(self.result, day, comparison=self.untreated)
+        png = self.figure.render(self.result, day, comparison=self.untreated, previous=self.previous)
         self.image.value = png_img_tag(png, text)
         self.summary.value = _summary_html(text)
         notes = []
@@ -612,8 +644,9 @@ class PredictReveal(_Explorer):
         self.verdict: bool | None = None  # True right, False wrong, None not yet judged (or no answer known)
         self.revealed = False
         self.question = w.HTML(f'<p class="kms-text"><strong>Predict:</strong> {html.escape(question)}</p>')
-        self.choice = w.RadioButtons(options=[(text, i) for i, text in enumerate(choices)], value=None,
-                                     description="", layout=w.Layout(width="auto"))
+        # values: option indices (judged against the answer); the deprecated path keeps its texts as values
+        values = [(text, i) for i, text in enumerate(choices)] if self.prediction is not None else list(choices)
+        self.choice = w.RadioButtons(options=values, value=None, description="", layout=w.Layout(width="auto"))
         self.button = w.Button(description="Reveal", disabled=True,
                                tooltip="Commit to your prediction, see whether it is right, then the explanation")
         self.feedback = w.HTML()
@@ -628,9 +661,9 @@ class PredictReveal(_Explorer):
 
     def predict(self, option) -> None:
         """Choose an option by index or by its text, as a learner would."""
-        if isinstance(option, str):
-            option = [label for label, _i in self.choice.options].index(option)
-        self.choice.value = int(option)
+        labels = [o[0] if isinstance(o, tuple) else o for o in self.choice.options]
+        index = labels.index(option) if isinstance(option, str) else int(option)
+        self.choice.value = self.choice.options[index][1] if self.prediction is not None else labels[index]
 
     def reveal(self, _button=None) -> None:
         """Judge the chosen prediction, record it, lock it, then show the explanation and the observation."""
@@ -653,7 +686,7 @@ class PredictReveal(_Explorer):
         self.revealed = True
         self.choice.disabled = True  # a prediction is made once: it cannot be changed after the answer is out
         self.button.disabled = True
-        chosen = self.choice.options[picked][0]
+        chosen = self.choice.options[picked][0] if self.prediction is not None else str(picked)
         if self.verdict is None:
             verdict = f"<p>You predicted: <em>{html.escape(chosen)}</em>.</p>"
         elif self.verdict:
