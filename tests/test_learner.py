@@ -257,3 +257,16 @@ def test_the_debrief_says_which_test_and_which_decision_lost_points():
     assert "MRI" in lost and "not ordered but is essential" in lost and "\u22122 of the 10" in lost
     assert "biopsy" in lost.lower() and "harmful" in lost
     assert "Diagnosis: Sepsis" in lost and "Plan:" in lost and "0.6 of 1" in lost
+
+
+# ----------------------------------------------------------------------------- Voila pre-heating
+
+
+def test_kms_teach_voila_can_preheat_one_kernel_per_lesson(capsys):
+    from kms_teach.cli import main
+
+    assert main(["voila", "notebooks", "--port", "9124", "--print-command", "--preheat"]) == 0
+    command = capsys.readouterr().out
+    assert "--preheat_kernel=True" in command and "--pool_size=1" in command
+    assert main(["voila", "notebooks", "--port", "9124", "--print-command"]) == 0
+    assert "preheat" not in capsys.readouterr().out
