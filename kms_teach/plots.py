@@ -204,6 +204,7 @@ class CourseFigure(FastFigure):
         self.platelet_scale = "linear"
         self.units = "SI"
         self._shown = (None, None, None, None, None)
+        self._scale_backgrounds = {}  # platelet scale -> (background, backgrounds, frame) drawn for it
         for n, lab in enumerate(self.lab_names):
             ax = self.figure.add_subplot(rows, columns, n + 1)
             low, high, scale = AXIS[lab]
@@ -250,6 +251,7 @@ class CourseFigure(FastFigure):
         if scale == self.platelet_scale or "platelets" not in self.axes:
             self.platelet_scale = scale
             return
+        self._scale_backgrounds[self.platelet_scale] = (self._background, dict(self._backgrounds), self._frame)
         self.platelet_scale = scale
         low, high, kind = AXIS["platelets"] if scale == "linear" else PLATELETS_LOG_AXIS
         ax = self.axes["platelets"]
@@ -261,6 +263,9 @@ class CourseFigure(FastFigure):
             ax.yaxis.set_major_formatter(ScalarFormatter())
             ax.yaxis.set_minor_locator(NullLocator())
         self.invalidate()  # the next frame redraws the background; call render with the result again
+        background, backgrounds, frame = self._scale_backgrounds.get(scale, (None, {}, None))
+        if background is not None and frame is not None and frame[:3] == (self._frame or (None,) * 3)[:3]:
+            self._background, self._backgrounds = background, backgrounds  # drawn before for this scale
 
     def set_units(self, units: str) -> None:
         """Axes in the units of the report: ``"SI"`` (haemoglobin g/L) or ``"conventional"`` (g/dL)."""
@@ -269,6 +274,7 @@ class CourseFigure(FastFigure):
         if units == self.units:
             return
         self.units = units
+        self._scale_backgrounds.clear()  # titles and limits change: backgrounds drawn before are stale
         for lab, ax in self.axes.items():
             ax.set_title(display_title(lab, units), fontsize=10, loc="left")
             low, high = self._limits(lab)
@@ -348,11 +354,13 @@ class CourseFigure(FastFigure):
         for lab in self.lab_names:
             self.lines[lab].set_data(result.day, self._scale(lab, getattr(result, lab)))
             if lab in self.comparisons:
+                self.comparisons[lab].set_visible(comparison is not None)  # nothing to draw: not drawn at all
                 if comparison is None:
                     self.comparisons[lab].set_data([], [])
                 else:
                     self.comparisons[lab].set_data(comparison.day, self._scale(lab, getattr(comparison, lab)))
             if lab in self.previous:
+                self.previous[lab].set_visible(previous is not None and len(previous.day) == len(result.day))
                 if previous is None or len(previous.day) != len(result.day):
                     self.previous[lab].set_data([], [])
                 else:
@@ -360,6 +368,7 @@ class CourseFigure(FastFigure):
             # a transfusion's rise lasts hours: mark its day at the top edge so it is never lost
             top = self._limits(lab)[1]
             self.events[lab].set_data(transfused, [top] * len(transfused))
+            self.events[lab].set_visible(bool(transfused))
         self._result = result
 
     def set_day(self, day: float) -> None:
@@ -440,6 +449,7 @@ class TrappingFigure(FastFigure):
         self.platelet_scale = "linear"
         self._band = None
         self._frame = None
+        self._scale_backgrounds = {}  # platelet scale -> (background, frame) drawn for it
 
     def set_platelet_scale(self, scale: str) -> None:
         """Platelet panel on the 0-500 axis (``"linear"``) or a log axis separating low counts (``"log"``)."""
@@ -447,6 +457,7 @@ class TrappingFigure(FastFigure):
             raise ValueError(f"platelet scale must be 'linear' or 'log', not {scale!r}")
         if scale == self.platelet_scale:
             return
+        self._scale_backgrounds[self.platelet_scale] = (self._background, self._frame)
         self.platelet_scale = scale
         low, high, kind = AXIS["platelets"] if scale == "linear" else PLATELETS_LOG_AXIS
         ax = self._course_axes
@@ -458,6 +469,9 @@ class TrappingFigure(FastFigure):
             ax.yaxis.set_major_formatter(ScalarFormatter())
             ax.yaxis.set_minor_locator(NullLocator())
         self.invalidate()
+        background, frame = self._scale_backgrounds.get(scale, (None, None))
+        if background is not None and frame == self._frame:
+            self._background = background  # drawn before for this scale and this course's time axis
 
     def render(self, result, day, trapped_fraction: float) -> bytes:
         """Draw the schematic for ``day`` and the platelet course up to the cursor.

@@ -131,3 +131,26 @@ def test_text_widgets_keep_lines_short():
 
     assert widgets.PredictReveal("activity-doubles").widget.layout.max_width == "52em"
     assert Quiz(lesson=2).widget.layout.max_width == "52em"
+
+
+def test_switching_the_platelet_axis_back_and_forth_draws_what_a_fresh_figure_draws(treated):
+    import io
+
+    from PIL import Image
+
+    def pixels(png):
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+    course = CourseFigure(("platelets", "hemoglobin"), columns=2, width_px=700, comparison_label="untreated")
+    trapping = TrappingFigure()
+    for scale in ("log", "linear", "log"):
+        course.set_platelet_scale(scale)
+        course.render(treated, 10)
+        trapping.set_platelet_scale(scale)
+        trapping.render(treated, 10, 0.5)
+    fresh_course = CourseFigure(("platelets", "hemoglobin"), columns=2, width_px=700, comparison_label="untreated")
+    fresh_course.set_platelet_scale("log")
+    fresh_trapping = TrappingFigure()
+    fresh_trapping.set_platelet_scale("log")
+    assert np.array_equal(pixels(course.render(treated, 20)), pixels(fresh_course.render(treated, 20)))
+    assert np.array_equal(pixels(trapping.render(treated, 20, 0.5)), pixels(fresh_trapping.render(treated, 20, 0.5)))
