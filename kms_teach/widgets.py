@@ -610,10 +610,11 @@ class PredictReveal(_Explorer):
         a prediction has no right answer, so it is neither judged nor recorded.)
     options, explanation : optional
         Deprecated path only (kms-teach 0.1 lessons).
-    observe : widget, explorer or callable, optional
+    observe : widget, explorer, text, lab panel, list of these, or callable, optional
         What the learner observes after revealing (for example the lesson's
-        demonstration): shown only after *Reveal*. A callable is called then,
-        so nothing of it exists before.
+        demonstration): shown only after *Reveal*. Text and lab panels are
+        shown as fixed-width blocks. A callable is called then, so nothing of
+        it exists before.
     answers_file : str, optional
         Answers file that records the choice (default: the lesson's,
         ``answers-lesson-NN.json``, shared with the lesson's quiz).
@@ -698,8 +699,13 @@ class PredictReveal(_Explorer):
                                f"<p>{html.escape(self.explanation)}</p></div>")
         shown = self._observe() if callable(self._observe) and not isinstance(self._observe, w.Widget) else self._observe
         if shown is not None:
-            shown = getattr(shown, "widget", shown)
-            self.observation.children = (w.HTML("<p><strong>Now observe:</strong></p>"), shown)
+            items = shown if isinstance(shown, (list, tuple)) else [shown]
+            views = []
+            for item in items:
+                item = getattr(item, "widget", item)
+                # text, a lab panel or a sentence from kms_teach.describe: shown as a fixed-width block
+                views.append(item if isinstance(item, w.Widget) else w.HTML(_text_block(str(item))))
+            self.observation.children = (w.HTML("<p><strong>Now observe:</strong></p>"), *views)
 
     def _restore(self, book) -> None:
         """A loaded answers file holds this prediction: show it as judged (the first choice counts)."""

@@ -270,3 +270,15 @@ def test_kms_teach_voila_can_preheat_one_kernel_per_lesson(capsys):
     assert "--preheat_kernel=True" in command and "--pool_size=1" in command
     assert main(["voila", "notebooks", "--port", "9124", "--print-command"]) == 0
     assert "preheat" not in capsys.readouterr().out
+
+
+def test_text_and_lab_panels_can_be_the_observation():
+    import kms_teach as kt
+
+    panel = kt.simulate("khe-onset", days=30).lab_panel(21)
+    widget = PredictReveal("day21-clotting-times", observe=[panel, "PT and aPTT within range."])
+    assert widget.observation.children == ()
+    widget.predict(prediction("day21-clotting-times").answer)
+    widget.reveal()
+    shown = page_text(widget.widget)
+    assert "Right." in widget.feedback.value and "PT and aPTT within range." in shown and "Platelets" in shown
