@@ -18,7 +18,7 @@ from .questions import Problem, lint_bank, read_question_file
 
 __all__ = ["check_paths"]
 
-_SINGLE_FILES = ("parameters.yaml", "treatments.yaml", "reference_ranges.yaml", "validation.yaml")
+_SINGLE_FILES = ("parameters.yaml", "treatments.yaml", "reference_ranges.yaml", "validation.yaml", "predictions.yaml")
 
 
 def _classify(path: Path) -> str | None:
@@ -92,6 +92,7 @@ def _check_other(path: Path, kind: str) -> list[Problem]:
     from .cases import load_case
     from .labs import load_reference_ranges
     from .parameters import load_parameters
+    from .predictions import load_predictions
     from .treatments import load_treatments
     from .validate import load_checkpoints
 
@@ -101,10 +102,12 @@ def _check_other(path: Path, kind: str) -> list[Problem]:
         "parameters": load_parameters,
         "treatments": load_treatments,
         "reference_ranges": load_reference_ranges,
+        "predictions": load_predictions,
     }
     if kind == "unknown":
         return [Problem(str(path), 1, "(file)", "-",
-                        "not a question, case, workup, references, parameters, treatments, reference_ranges or validation file")]
+                        "not a question, case, workup, references, parameters, treatments, reference_ranges, "
+                        "validation or predictions file")]
     try:
         loaders[kind](path)
     except AssetError as exc:

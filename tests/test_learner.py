@@ -282,3 +282,16 @@ def test_text_and_lab_panels_can_be_the_observation():
     widget.reveal()
     shown = page_text(widget.widget)
     assert "Right." in widget.feedback.value and "PT and aPTT within range." in shown and "Platelets" in shown
+
+
+def test_kms_teach_check_reads_the_predictions_file(tmp_path):
+    from kms_teach.check import check_paths
+    from kms_teach.predictions import predictions_path
+
+    assert check_paths([predictions_path()]) == []
+    data = yaml.safe_load(predictions_path().read_text(encoding="utf-8"))
+    data["predictions"][2]["answer"] = "Something else"
+    bad = tmp_path / "predictions.yaml"
+    bad.write_text(yaml.safe_dump(data), encoding="utf-8")
+    problems = [str(p) for p in check_paths([bad])]
+    assert len(problems) == 1 and "nait-versus-kmp" in problems[0] and "answer" in problems[0]
