@@ -238,7 +238,8 @@ class CourseFigure(FastFigure):
         handles = [h for h in (self.lines[lab0], self.comparisons.get(lab0), self.previous.get(lab0)) if h]
         handles.append(self.axes[lab0].fill_between([], [], [], color=PALETTE["green"], alpha=0.18,
                                                      label="normal for age"))
-        handles.append(self.events[lab0])
+        if comparison_label:  # treatment figures, where transfusions can be given
+            handles.append(self.events[lab0])
         self.figure.legend(handles=handles, fontsize=8, loc="upper right", ncol=len(handles), frameon=False,
                            bbox_to_anchor=(0.99, 1.0), handlelength=1.8, columnspacing=1.2)
         self._frame = None
@@ -259,7 +260,7 @@ class CourseFigure(FastFigure):
         ax.set_ylim(low, high)
         if kind == "log":
             from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
-            ax.yaxis.set_major_locator(FixedLocator([5, 10, 20, 50, 100, 150, 300, 1000]))
+            ax.yaxis.set_major_locator(FixedLocator([5, 10, 20, 50, 100, 200, 500, 1000]))
             ax.yaxis.set_major_formatter(ScalarFormatter())
             ax.yaxis.set_minor_locator(NullLocator())
         self.invalidate()  # the next frame redraws the background; call render with the result again
@@ -465,7 +466,7 @@ class TrappingFigure(FastFigure):
         ax.set_ylim(low, high)
         if kind == "log":
             from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
-            ax.yaxis.set_major_locator(FixedLocator([5, 10, 20, 50, 100, 150, 300, 1000]))
+            ax.yaxis.set_major_locator(FixedLocator([5, 10, 20, 50, 100, 200, 500, 1000]))
             ax.yaxis.set_major_formatter(ScalarFormatter())
             ax.yaxis.set_minor_locator(NullLocator())
         self.invalidate()
