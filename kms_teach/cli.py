@@ -218,7 +218,7 @@ _hours = _with_units(_number_in_range(0, MAX_DAYS * 24, f"a number of hours from
                                       "(greater than 0) or with a unit (1d, 1w)", smallest=MIN_EVERY_HOURS), 1 / 24)
 _count = _whole_number(1, MAX_COHORT)
 _seed = _whole_number(0, MAX_SEED)
-_lesson = _whole_number(0, 4, "a lesson number from 0 to 4")
+_lesson = _whole_number(0, 6, "a lesson number from 0 to 6")
 _port = _whole_number(1, 65535, "a port number from 1 to 65535")
 
 
@@ -830,7 +830,7 @@ def _add_selection_arguments(command):
     command.add_argument("--id", action="append", default=[], metavar="ID", dest="ids", help="an item id; repeatable")
     command.add_argument("--difficulty", action="append", default=[], choices=("easy", "medium", "hard"),
                          help="easy, medium or hard; repeatable")
-    command.add_argument("--lesson", type=_lesson, metavar="N", help="items tagged for lesson N (0-4)")
+    command.add_argument("--lesson", type=_lesson, metavar="N", help="items tagged for lesson N (0-6)")
     command.add_argument("--n", type=_count, default=None, help="draw this many of the matching items")
     command.add_argument("--seed", type=_seed, default=0, help="random seed for --n (default 0)")
     command.add_argument("--bank", default=None, metavar="DIR",
@@ -920,6 +920,9 @@ def _run_quiz(args, reply) -> int:
 def _add_check_arguments(chk):
     chk.add_argument("paths", nargs="*", metavar="PATH",
                      help="files or folders to check (default: the installed assets folder)")
+    chk.add_argument("--stats", action="store_true",
+                     help="also print the bank's key positions, key-length shares beside chance, "
+                          "Bloom mix and items per objective")
 
 
 def _run_check(args, reply) -> int:
@@ -939,6 +942,10 @@ def _run_check(args, reply) -> int:
         if kind == "folder" and not _yaml_files(path, recursive=True):
             raise ProblemsFound(f"no content files (*.yaml, *.yml) in {_echo(path)}; nothing was checked")
     problems = check_paths(paths)
+    if args.stats:
+        from .check import bank_statistics
+
+        reply.write(bank_statistics(paths) + "\n")
     for problem in problems:
         reply.write(f"{problem}\n")
     if problems:

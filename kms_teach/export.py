@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 
 from . import NOTICE
 from .markup import escape_text, plain_text, to_html
-from .questions import Bank, Question, case_panel, expected_value
+from .questions import Bank, Question, expected_value, panel_text
 
 __all__ = ["select_questions", "to_gift", "to_jupyterquiz", "to_html_handout", "FORMATS", "not_exportable"]
 
@@ -58,7 +58,7 @@ def _panel_text(q: Question) -> str:
     if q.case is None:
         return ""
     day = _finite(q, "case.day", q.case.day, "an export")
-    return f"Laboratory results (simulated, day {day:g}):\n\n" + str(case_panel(q))
+    return f"Laboratory results (simulated, day {day:g}):\n\n" + panel_text(q)
 
 
 def _sources(q: Question) -> str:
@@ -236,6 +236,9 @@ h1 { font-size: 1.5em; } h2 { font-size: 1.1em; margin-top: 1.8em; }
 pre { font-size: 0.85em; background: #f4f4f4; padding: 0.5em; overflow-x: auto; }
 ol.options { list-style-type: upper-alpha; }
 .blank { display: inline-block; min-width: 8em; border-bottom: 1px solid #111; }
+.glance { line-height: 1.8; }
+.key-item { page-break-inside: avoid; font-size: 0.9em; margin: 0.3em 0 0.6em; }
+.key-item p { margin: 0.2em 0; }
 @media print { body { margin: 0; } a { color: #111; } }
 """
 
@@ -276,30 +279,34 @@ def _ordering_shown(q: Question, seed: int) -> list[int]:
 
 def to_html_handout(questions: Sequence[Question], *, answer_key: bool = False, seed: int = 0,
                     title: str = "Kasabach-Merritt syndrome: questions") -> str:
-    """A printable handout (``answer_key=False``) or its separate answer key.
+    """A printable handout (``answer_key=False``) or its separate, compact answer key.
 
     Items are numbered the same way in both, so a lecturer can hand out one and
-    keep the other. Neither contains script or loads anything from the web.
+    keep the other. The handout shows no item ids, topics or difficulty (an id
+    such as ``differential-nait`` would name the answer); the key keeps them,
+    opens with every answer letter on one line, and sets the items close
+    together so that several fit on a printed page. Neither page contains
+    script or loads anything from the web.
     """
     body = []
     if answer_key:
         title = f"{title}: answer key"
+        glance = " &middot; ".join(f"<strong>{number}</strong>&nbsp;{_text(_key_letters(q, seed))}"
+                                   for number, q in enumerate(questions, start=1))
+        body.append(f'<p class="glance">{glance}</p>')
     else:
         body.append("<p>Choose the single best answer unless the question says otherwise. "
                     "For ordering questions, write the letters in order.</p>")
     for number, q in enumerate(questions, start=1):
-        parts = [f'<section class="item" id="{html.escape(q.id)}">',
-                 f"<h2>Question {number}</h2>",
-                 f'<p class="meta">{escape_text(q.topic.replace("_", " "))}, {escape_text(q.difficulty)} '
-                 f"&middot; {escape_text(q.id)}</p>"]
-        if not answer_key:
-            panel = _panel_text(q)
-            if panel:
-                parts.append(f"<pre>{_text(panel)}</pre>")
-            parts.append(to_html(q.question))
-            parts.extend(_html_answers(q, seed))
-        else:
-            parts.extend(_html_key(q, seed))
+        if answer_key:
+            body.extend(_html_key(q, seed, number))
+            continue
+        parts = [f'<section class="item" id="q{number}">', f"<h2>Question {number}</h2>"]
+        panel = _panel_text(q)
+        if panel:
+            parts.append(f"<pre>{_text(panel)}</pre>")
+        parts.append(to_html(q.question))
+        parts.extend(_html_answers(q, seed))
         parts.append("</section>")
         body.extend(parts)
     return _page(title, body)
@@ -318,19 +325,29 @@ def _html_answers(q: Question, seed: int) -> list[str]:
     return [lead, f'<ol class="options">{items}</ol>']
 
 
-def _html_key(q: Question, seed: int) -> list[str]:
+def _key_letters(q: Question, seed: int) -> str:
+    """The answer in letters (or the number), as printed in the key's first line."""
+    if q.type == "numeric":
+        value, _tolerance, _bands = _numbers(q, "the answer key")
+        return f"{value:.3g} {q.unit}".strip()
+    if q.type == "ordering":
+        shown = _ordering_shown(q, seed)
+        return ", ".join(_LETTERS[shown.index(i)] for i in range(len(q.options)))
+    return ", ".join(_LETTERS[i] for i in q.correct_indices)
+
+
+def _html_key(q: Question, seed: int, number: int) -> list[str]:
     if q.type == "numeric":
         value, tolerance, _bands = _numbers(q, "the answer key")
         answer = f"{value:.3g} {q.unit} (accepted within ±{tolerance:g})"
     elif q.type == "ordering":
-        shown = _ordering_shown(q, seed)
-        answer = ", ".join(_LETTERS[shown.index(i)] for i in range(len(q.options)))
+        answer = _key_letters(q, seed)
     else:
         answer = ", ".join(f"{_LETTERS[i]} ({q.options[i].text})" for i in q.correct_indices)
-    out = [f"<p><strong>Answer:</strong> {_text(answer)}</p>", to_html(q.explanation)]
-    if q.type in ("multiple_choice", "many_choice"):
-        notes = "".join(f"<li><strong>{_LETTERS[i]}.</strong> {to_html(o.feedback)}</li>"
-                        for i, o in enumerate(q.options))
-        out.append(f"<ul>{notes}</ul>")
-    out.append(f'<p class="meta">{_text(_sources(q))}</p>')
-    return out
+    meta = f"{escape_text(q.topic.replace('_', ' '))}, {escape_text(q.difficulty)} &middot; {escape_text(q.id)}"
+    return [f'<section class="key-item" id="{html.escape(q.id)}">',
+            f'<p><strong>{number}.</strong> <span class="meta">{meta}</span> '
+            f"<strong>Answer:</strong> {_text(answer)}</p>",
+            to_html(q.explanation),
+            f'<p class="meta">{_text(_sources(q))}</p>',
+            "</section>"]

@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._assets import AssetError, assets_dir, read_yaml, require
+from ._assets import AssetError, assets_dir, read_yaml, require, with_lines
 
 __all__ = [
     "ANALYTES",
@@ -238,6 +238,7 @@ def _default_ranges() -> Mapping[str, AnalyteRanges]:
     return _parse(assets_dir() / FILENAME)
 
 
+@with_lines  # every AssetError names its line
 def _parse(path: Path) -> Mapping[str, AnalyteRanges]:
     data = read_yaml(path)
     if not isinstance(data, dict):

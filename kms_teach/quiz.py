@@ -25,8 +25,8 @@ from .markup import escape_text, to_html, to_text
 from .plots import CourseFigure, png_img_tag
 from .answers_bar import AnswersBar
 from .progress import AnswerBook, Answers, answer_book, content_version, default_answers_file
-from .questions import Bank, Question, case_panel, consequence, grade, load_bank, parse_number
-from .widgets import _Explorer
+from .questions import Bank, Question, case_panel, consequence, grade, load_bank, panel_text, parse_number
+from .widgets import KEYS_CLASS, REPORT_PRE_STYLE, PageStyle, RadioGroup, _Explorer
 
 __all__ = ["Quiz", "format_score"]
 
@@ -50,7 +50,7 @@ class Quiz(_Explorer):
     Parameters
     ----------
     lesson : int, optional
-        Use the items tagged for this lesson (0-4).
+        Use the items tagged for this lesson (0-6).
     topics : iterable of str, optional
         Use the items of these topics (e.g. ``["treatment"]``).
     ids : sequence of str, optional
@@ -125,7 +125,8 @@ class Quiz(_Explorer):
         self.score = w.HTML()
         self.retry_button = w.Button(description="Retry with new order",
                                      tooltip="Clear the screen and reshuffle; new answers are practice, "
-                                             "your first attempts stay scored")
+                                             "your first attempts stay scored",
+                                     layout=w.Layout(width="auto"))  # the default width cuts the name
         self.retry_button.on_click(self.retry)
         self.answers_bar = AnswersBar(self.book, describe=self._describe_restore)
         self.file_status = self.answers_bar.status
@@ -140,7 +141,7 @@ class Quiz(_Explorer):
             self.heading, w.HTML(problems), self.counter, self.panel, self.stem, self.controls,
             self.check_button, self.feedback, self.consequence_image,
             w.HBox([self.previous_button, self.next_button]), self.score,
-            w.HBox([self.retry_button]), self.answers_bar.widget,
+            w.HBox([self.retry_button]), self.answers_bar.widget, PageStyle(),
         ], layout=w.Layout(max_width="52em"))  # lines of at most about 100 characters at any width
         self._deal()
 
@@ -196,10 +197,11 @@ class Quiz(_Explorer):
                               f"&middot; {escape_text(self.bank.titles.get(q.topic, q.topic))} "
                               f"&middot; {escape_text(q.difficulty)}</p>")
         if q.case is not None:
-            panel = case_panel(q)
+            # Items that ask what is abnormal show bare values: the flags and summary would answer them.
+            summary = f"<p>{escape_text(describe_panel(case_panel(q)))}</p>" if q.show_flags else ""
             self.panel.value = (f"<p><strong>Laboratory results</strong> (simulated, day {q.case.day:g})</p>"
-                                f'<pre style="font-size:12px;line-height:1.3">{escape_text(str(panel))}</pre>'
-                                f"<p>{escape_text(describe_panel(panel))}</p>")
+                                f'<pre style="{REPORT_PRE_STYLE}">{escape_text(panel_text(q))}</pre>'
+                                + summary)
         else:
             self.panel.value = ""
         self.stem.value = to_html(q.question)
@@ -220,14 +222,17 @@ class Quiz(_Explorer):
         order = self.orders[q.id]
         previous = self.responses.get(q.id)
         if q.type == "multiple_choice":
-            self.choice = w.RadioButtons(
+            # RadioGroup, not ipywidgets' RadioButtons: its arrow keys stay in the group in
+            # JupyterLab and Notebook 7 instead of moving the notebook to another cell
+            self.choice = RadioGroup(
                 options=[(self._option_label(q, i, k), i) for k, i in enumerate(order)],
-                value=previous, description="Your answer", style=_STYLE, layout=w.Layout(width="auto"))
+                value=previous, description="Your answer")
             return (self.choice,)
         if q.type == "many_choice":
             chosen = set(previous or ())
             self.ticks = [w.Checkbox(value=i in chosen, description=self._option_label(q, i, k), indent=False,
-                                     layout=w.Layout(width="auto")) for k, i in enumerate(order)]
+                                     layout=w.Layout(width="auto"), _dom_classes=(KEYS_CLASS,))
+                          for k, i in enumerate(order)]
             return (w.HTML("<p><em>Tick every option that applies.</em></p>"), *self.ticks)
         if q.type == "numeric":
             self.number = w.Text(value="" if previous is None else f"{previous:g}",
@@ -237,9 +242,13 @@ class Quiz(_Explorer):
         current = list(previous) if previous is not None else list(order)
         self.sequence = w.Select(options=[(to_text(q.options[i].text), i) for i in current],
                                  value=current[0], rows=len(current), description="Order (first at top)",
-                                 style=_STYLE, layout=w.Layout(width="auto"))
-        up = w.Button(description="Move selected step up", tooltip="Move the selected step one place earlier")
-        down = w.Button(description="Move selected step down", tooltip="Move the selected step one place later")
+                                 style=_STYLE, layout=w.Layout(width="auto"),
+                                 _dom_classes=(KEYS_CLASS,))  # arrow keys stay in the list in JupyterLab
+        # short, distinct names: longer ones were cut to the same "Move selected step..."
+        up = w.Button(description="Move up", tooltip="Move the selected step one place earlier",
+                      layout=w.Layout(width="auto"))
+        down = w.Button(description="Move down", tooltip="Move the selected step one place later",
+                        layout=w.Layout(width="auto"))
         up.on_click(lambda _b: self.move(-1))
         down.on_click(lambda _b: self.move(+1))
         return (w.HTML("<p><em>Select a step, then move it; the first step goes at the top.</em></p>"),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from ._assets import AssetError, assets_dir, read_yaml, require
+from ._assets import AssetError, assets_dir, read_yaml, require, with_lines
 
 __all__ = [
     "shift_plan",
@@ -194,6 +194,7 @@ def _positive(entry, name, field_, path, default=...):
     return value
 
 
+@with_lines  # every AssetError names its line
 def _load(path: Path) -> dict[str, Treatment]:
     data = read_yaml(path)
     if not isinstance(data, dict) or not data:

@@ -30,6 +30,8 @@ from .treatments import load_treatments, parse_treatment
 __all__ = [
     "Slider",
     "IntSlider",
+    "RadioGroup",
+    "PageStyle",
     "PlateletTrappingExplorer",
     "LabPanelExplorer",
     "TreatmentPlanner",
@@ -41,7 +43,32 @@ __all__ = [
 _STYLE = {"description_width": "initial"}
 
 
-_SLIDER_ESM = """
+#: Keys a control handles itself. JupyterLab 4 and Notebook 7 bind the arrow keys, Home/End
+#: and Page Up/Down as notebook shortcuts: a key event that reaches them moves the notebook to
+#: another cell instead of moving the control. Notebook 7 reads keys on the document in the
+#: capture phase, before they reach the control, so stopping them at the control is too late:
+#: one listener on the window (the first stop of the capture phase) stops these keys when they
+#: are aimed at one of our controls. The browser's own handling of the key (moving a range
+#: input, choosing the next radio button) is a default action and still happens.
+_OWN_KEYS_JS = """
+const OWN_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End",
+                          "PageUp", "PageDown", " "]);
+// our own controls, and ipywidgets controls given the class KEYS_CLASS (list boxes, tick boxes)
+const CONTROLS = ".kms-slider input, .kms-radio input, .kms-keys input, .kms-keys select";
+const GUARD = Symbol.for("kms-teach.own-keys");
+if (!window[GUARD]) {
+  window[GUARD] = true;
+  window.addEventListener("keydown", (event) => {
+    const target = event.target;
+    if (OWN_KEYS.has(event.key) && !event.altKey && !event.ctrlKey && !event.metaKey
+        && target instanceof Element && target.matches(CONTROLS)) {
+      event.stopPropagation();
+    }
+  }, true);
+}
+"""
+
+_SLIDER_ESM = _OWN_KEYS_JS + """
 function render({ model, el }) {
   // A native range input inside its <label>: screen readers announce the label with the value,
   // and the arrow keys, Page Up/Down, Home and End work without any extra code.
@@ -81,13 +108,37 @@ function render({ model, el }) {
 export default { render };
 """
 
-_SLIDER_CSS = """
-.kms-slider { display: flex; flex-wrap: wrap; align-items: center; gap: 0.4em 0.8em; max-width: 820px;
+#: Page-wide rules for every control on a page that shows a kms-teach widget (anywidget puts a
+#: widget's CSS in the page head, once per widget class).
+#: - Focus (widgets, and links and <details> in the lesson text): a 3 px ring in the theme's main text colour (black on JupyterLab's light theme,
+#:   21:1 against white; white on the dark theme), set off by 2 px so that it lies on the page
+#:   background and shows on blue buttons too. ipywidgets' own ring is 1 px and light blue.
+#: - Lab reports inside widgets: Voila's stylesheet gives <pre> in widgets a proportional font,
+#:   which breaks the columns.
+_PAGE_CSS = """
+.jupyter-widgets button:focus-visible, .jupyter-widgets input:focus-visible,
+.jupyter-widgets select:focus-visible, .jupyter-widgets textarea:focus-visible,
+.jupyter-widgets summary:focus-visible, .jupyter-widgets a:focus-visible,
+.jupyter-widgets.jupyter-button:focus-visible, .kms-slider input[type=range]:focus-visible,
+.kms-radio input[type=radio]:focus-visible,
+.jp-RenderedHTMLCommon summary:focus-visible, .jp-RenderedHTMLCommon a:focus-visible {
+  outline: 3px solid var(--jp-ui-font-color0, #111111) !important;
+  outline-offset: 2px !important;
+}
+.jupyter-widgets pre, .widget-html-content pre, .widget-htmlmath-content pre {
+  font-family: var(--jp-code-font-family, ui-monospace, "DejaVu Sans Mono", "Liberation Mono", monospace) !important;
+}
+"""
+
+_SLIDER_CSS = _PAGE_CSS + """
+/* One grid per slider with the same fixed label column, so that the tracks of the sliders of an
+   explorer start at the same x and a long label wraps within its column instead of pushing the
+   readout onto a line of its own. */
+.kms-slider { display: grid; grid-template-columns: min(19em, 38%) minmax(140px, 1fr) 4.5em;
+              align-items: center; column-gap: 0.8em; max-width: 820px;
               font-size: var(--jp-widgets-font-size, 13px); margin: 2px 0; }
-.kms-slider-label { flex: 0 1 auto; }
-.kms-slider input[type=range] { flex: 1 1 260px; min-width: 200px; }
-.kms-slider input[type=range]:focus-visible { outline: 2px solid #0072B2; outline-offset: 2px; }
-.kms-slider-readout { min-width: 3.5em; font-variant-numeric: tabular-nums; }
+.kms-slider input[type=range] { width: 100%; min-width: 0; margin: 0; }
+.kms-slider-readout { font-variant-numeric: tabular-nums; }
 """
 
 
@@ -127,6 +178,182 @@ class IntSlider(Slider):
     readout_decimals = traitlets.Int(0).tag(sync=True)
 
 
+_RADIO_ESM = _OWN_KEYS_JS + """
+let groups = 0;
+
+function render({ model, el }) {
+  // Native radio buttons sharing one name inside a <fieldset>: the <legend> names the group,
+  // Tab enters the group once and the arrow keys move the choice, as in any web form.
+  const fieldset = document.createElement("fieldset");
+  fieldset.className = "kms-radio";
+  const legend = document.createElement("legend");
+  legend.className = "kms-radio-label";
+  fieldset.append(legend);
+  el.append(fieldset);
+  groups += 1;
+  const name = `kms-radio-${groups}-${Math.random().toString(36).slice(2, 10)}`;
+  let inputs = [];
+  let pending = 0;  // choices sent to the kernel and not yet echoed back
+  const check = () => {
+    const index = model.get("index");
+    fieldset.dataset.kernelIndex = index === null ? "" : String(index);  // what the kernel holds
+    if (pending > 0) return;  // an older echo must not undo a newer choice on screen
+    inputs.forEach((input, k) => { input.checked = k === index; });
+  };
+  const build = () => {
+    for (const old of fieldset.querySelectorAll(".kms-radio-option")) old.remove();
+    inputs = model.get("labels").map((text, k) => {
+      const label = document.createElement("label");
+      label.className = "kms-radio-option";
+      const input = document.createElement("input");
+      input.type = "radio";
+      input.name = name;
+      input.value = String(k);
+      input.disabled = model.get("disabled");
+      input.addEventListener("change", () => {
+        if (!input.checked) return;
+        // A message, not a state sync: ipywidgets holds back a state sync while an earlier one
+        // is unanswered, so a quick "choose, then Check answer" could be graded on the old
+        // choice. The kernel answers each choice with an index update.
+        pending += 1;
+        model.send({ choose: k });
+      });
+      const span = document.createElement("span");
+      span.textContent = text;  // plain text, never markup
+      label.append(input, span);
+      fieldset.append(label);
+      return input;
+    });
+    pending = 0;
+    check();
+  };
+  const describe = () => {
+    legend.textContent = model.get("description");
+    fieldset.disabled = model.get("disabled");
+  };
+  model.on("change:labels", build);
+  model.on("change:index", () => { pending = Math.max(0, pending - 1); check(); });
+  model.on("change:description", describe);
+  model.on("change:disabled", () => { describe(); build(); });
+  describe();
+  build();
+}
+export default { render };
+"""
+
+_RADIO_CSS = _PAGE_CSS + """
+.kms-radio { border: 0; margin: 2px 0; padding: 0; min-width: 0;
+             font-size: var(--jp-widgets-font-size, 13px); color: var(--jp-widgets-label-color, inherit); }
+.kms-radio-label { padding: 0 0 0.3em 0; font-weight: 600; }
+.kms-radio-option { display: flex; align-items: baseline; gap: 0.5em; padding: 0.15em 0; max-width: 820px;
+                    cursor: pointer; }
+.kms-radio-option input[type=radio] { margin: 0; flex: 0 0 auto; }
+.kms-radio[disabled] .kms-radio-option { cursor: default; opacity: 0.6; }
+"""
+
+
+class RadioGroup(anywidget.AnyWidget):
+    """A named group of radio buttons that keeps its arrow keys in every front end.
+
+    Same Python interface as ``ipywidgets.RadioButtons`` for what the lessons use:
+    ``options`` (labels, or ``(label, value)`` pairs), ``value`` (the chosen option's
+    value, or None), ``index`` and ``description``. The view is native radio inputs in a
+    ``<fieldset>`` whose ``<legend>`` is the description, so screen readers name the group
+    and the arrow keys move the choice. ipywidgets' own radio buttons let the arrow keys
+    bubble up to JupyterLab and Notebook 7, which move to another cell instead.
+    """
+
+    _esm = _RADIO_ESM
+    _css = _RADIO_CSS
+    labels = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    index = traitlets.Int(None, allow_none=True).tag(sync=True)
+    description = traitlets.Unicode("").tag(sync=True)
+    disabled = traitlets.Bool(False).tag(sync=True)
+    options = traitlets.List()
+    value = traitlets.Any(None, allow_none=True)
+
+    def __init__(self, options=(), value=None, **kwargs):
+        super().__init__(**kwargs)
+        self.options = list(options)
+        self.value = value
+        self.on_msg(self._on_choose)
+
+    def _on_choose(self, _widget, content, _buffers) -> None:
+        """The learner chose option ``content["choose"]`` in the browser."""
+        index = content.get("choose") if isinstance(content, dict) else None
+        if isinstance(index, int) and 0 <= index < len(self.options) and not self.disabled:
+            self.index = index
+
+    @property
+    def values(self) -> list:
+        """The options' values, in the order shown."""
+        return [option_value for _label, option_value in self.options]
+
+    @traitlets.validate("options")
+    def _pairs(self, proposal):
+        pairs = []
+        for option in proposal["value"]:
+            if isinstance(option, (tuple, list)) and len(option) == 2:
+                pairs.append((str(option[0]), option[1]))
+            else:
+                pairs.append((str(option), option))
+        return pairs
+
+    @traitlets.observe("options")
+    def _options_changed(self, change):
+        self.labels = [label for label, _value in change["new"]]
+        if self.value is not None and self.value in self.values:
+            self.index = self.values.index(self.value)
+        else:
+            self.value = None
+            self.index = None
+
+    @traitlets.validate("value")
+    def _known_value(self, proposal):
+        value = proposal["value"]
+        if value is not None and value not in self.values:
+            raise traitlets.TraitError(f"{value!r} is not one of the options; valid values: {self.values}")
+        return value
+
+    @traitlets.observe("value")
+    def _value_changed(self, change):
+        self.index = None if change["new"] is None else self.values.index(change["new"])
+
+    @traitlets.validate("index")
+    def _known_index(self, proposal):
+        index = proposal["value"]
+        if index is not None and not 0 <= index < len(self.options):
+            raise traitlets.TraitError(f"index {index} is out of range 0-{len(self.options) - 1}")
+        return index
+
+    @traitlets.observe("index")
+    def _index_changed(self, change):  # a choice made in the browser
+        self.value = None if change["new"] is None else self.values[change["new"]]
+
+    @property
+    def label(self) -> str | None:
+        """The chosen option's label (None if nothing is chosen)."""
+        return None if self.index is None else self.options[self.index][0]
+
+
+#: Give an ipywidgets list box, tick box or radio button group this DOM class (``_dom_classes``)
+#: to keep its arrow keys and Space in JupyterLab and Notebook 7 (see ``_OWN_KEYS_JS``).
+KEYS_CLASS = "kms-keys"
+
+
+class PageStyle(anywidget.AnyWidget):
+    """Draws nothing; puts the page-wide focus ring, monospace lab report rules and key guard in the page.
+
+    Every explorer and quiz includes one, so these apply even where no slider or radio group
+    is on screen (anywidget adds a widget's CSS to the page head once per class). The key
+    guard keeps the arrow keys and Space of our controls, and of ipywidgets controls with the
+    class :data:`KEYS_CLASS`, from reaching the notebook's shortcuts.
+    """
+
+    _esm = _OWN_KEYS_JS + "export default { render({ el }) { el.style.display = 'none'; } };"
+    _css = _PAGE_CSS
+
+
 def parameter_slider(name: str, **overrides) -> Slider:
     """A slider for one model parameter, built from the parameter table.
 
@@ -144,6 +371,11 @@ def parameter_slider(name: str, **overrides) -> Slider:
     return Slider(**options)
 
 
+#: Inline style of a lab report: monospace even where the page's CSS does not reach (the columns
+#: of flags and ranges only line up in a fixed-width font).
+REPORT_PRE_STYLE = "font-size:12px;line-height:1.3;font-family:var(--jp-code-font-family,monospace)"
+
+
 def _platelet_scale_toggle() -> w.ToggleButtons:
     """Platelet axis: 0-500 (the whole range) or a log axis that keeps low counts apart (zoom)."""
     return w.ToggleButtons(options=[("0-500 axis", "linear"), ("Log axis (low counts)", "log")], value="linear",
@@ -152,7 +384,7 @@ def _platelet_scale_toggle() -> w.ToggleButtons:
 
 
 def _text_block(text: str) -> str:
-    return f'<pre style="font-size:12px;line-height:1.3">{html.escape(text)}</pre>'
+    return f'<pre style="{REPORT_PRE_STYLE}">{html.escape(text)}</pre>'
 
 
 def _summary_html(text: str) -> str:
@@ -230,7 +462,7 @@ class PlateletTrappingExplorer(_Explorer):
         self._draw()
         self.widget = w.VBox([
             w.HBox([self.play, self.step]), self.day, self.activity, self.trapping, self.platelet_scale,
-            self.image, self.summary, self.report,
+            self.image, self.summary, self.report, PageStyle(),
         ])
 
     def _on_scale(self, change):
@@ -250,7 +482,7 @@ class PlateletTrappingExplorer(_Explorer):
     PLAY_INTERVAL = 0.4  # seconds per day while playing
 
     def _on_play(self, change):
-        _show_play_state(self.play)
+        _show_play_state(self.play, change["new"])  # the button says what pressing it does next
         if not change["new"]:
             return
         if self.day.value >= self.day.max:
@@ -285,10 +517,10 @@ class PlateletTrappingExplorer(_Explorer):
         self.report.value = _text_block(str(self.result.lab_panel(day)))
 
 
-def _show_play_state(button: w.ToggleButton) -> None:
+def _show_play_state(button: w.ToggleButton, playing: bool | None = None) -> None:
     """A playing Play button reads Pause (label, icon and tooltip), so its state is never only a shade."""
-    if button.value:
-        button.description, button.icon, button.tooltip = "Pause", "pause", "Pause the course"
+    if button.value if playing is None else playing:
+        button.description, button.icon, button.tooltip = "Pause the course", "pause", "Pause the course"
     else:
         button.description, button.icon = "Play the course", "play"
         button.tooltip = "Advance one day every 0.4 seconds; press again to pause"
@@ -347,7 +579,7 @@ class SchematicExplorer(_Explorer):
         return 1 if self.days <= 84 else 7
 
     def _on_play(self, change):
-        _show_play_state(self.play)
+        _show_play_state(self.play, change["new"])  # the button says what pressing it does next
         if not change["new"]:
             return
         if self.day.value >= self.day.max:
@@ -408,7 +640,7 @@ class LabPanelExplorer(_Explorer):
         self._simulate()
         self._draw()
         self.widget = w.VBox([self.case, self.narrative, self.day, self.units, self.platelet_scale,
-                              self.image, self.summary, self.report])
+                              self.image, self.summary, self.report, PageStyle()])
 
     def _simulate(self):
         case = load_case(self.case.value)
@@ -497,6 +729,7 @@ class TreatmentPlanner(_Explorer):
             self.length,
             w.GridBox(rows, layout=w.Layout(grid_template_columns="repeat(2, 420px)")),
             self.problem, self.day, self.platelet_scale, self.image, self.summary, self.cautions, self.report,
+            PageStyle(),
         ])
 
     def _on_scale(self, change):
@@ -647,14 +880,14 @@ class PredictReveal(_Explorer):
         self.question = w.HTML(f'<p class="kms-text"><strong>Predict:</strong> {html.escape(question)}</p>')
         # values: option indices (judged against the answer); the deprecated path keeps its texts as values
         values = [(text, i) for i, text in enumerate(choices)] if self.prediction is not None else list(choices)
-        self.choice = w.RadioButtons(options=values, value=None, description="", layout=w.Layout(width="auto"))
+        self.choice = RadioGroup(options=values, value=None, description="Your prediction")
         self.button = w.Button(description="Reveal", disabled=True,
                                tooltip="Commit to your prediction, see whether it is right, then the explanation")
         self.feedback = w.HTML()
         self.observation = w.VBox()
         self.choice.observe(self._on_choice, names="value")
         self.button.on_click(self.reveal)
-        self.widget = w.VBox([self.question, self.choice, self.button, self.feedback, self.observation],
+        self.widget = w.VBox([self.question, self.choice, self.button, self.feedback, self.observation, PageStyle()],
                              layout=w.Layout(max_width="52em"))
 
     def _on_choice(self, change) -> None:

@@ -22,7 +22,7 @@ from .answers_bar import AnswersBar
 from .markup import escape_text, plain_text, to_html, to_text
 from .plots import CourseFigure, png_img_tag
 from .progress import AnswerBook, answer_book, content_version, default_answers_file
-from .widgets import _Explorer, _summary_html, _text_block
+from .widgets import KEYS_CLASS, PageStyle, _Explorer, _summary_html, _text_block
 from .workup import WorkupSession, load_workup
 
 __all__ = ["CaseWorkup"]
@@ -85,14 +85,16 @@ class CaseWorkup(_Explorer):
         self.results = w.HTML()
 
         self.diagnosis = w.RadioButtons(options=[(to_text(o.label), o.id) for o in wk.diagnosis.options], value=None,
-                                        description="Your diagnosis", style=_STYLE, layout=w.Layout(width="auto"))
+                                        description="Your diagnosis", style=_STYLE, layout=w.Layout(width="auto"),
+                                        _dom_classes=(KEYS_CLASS,))  # arrow keys work in JupyterLab too
         self.diagnosis_button = w.Button(description="Confirm this diagnosis", layout=w.Layout(width="auto"),
                                          tooltip="Commit to the diagnosis chosen above and read the feedback")
         self.diagnosis_button.on_click(self.confirm_diagnosis)
         self.diagnosis_feedback = w.HTML()
 
         self.plan = w.RadioButtons(options=[(to_text(o.label), o.id) for o in wk.plans.options], value=None,
-                                   description="Your plan", style=_STYLE, layout=w.Layout(width="auto"))
+                                   description="Your plan", style=_STYLE, layout=w.Layout(width="auto"),
+                                        _dom_classes=(KEYS_CLASS,))  # arrow keys work in JupyterLab too
         self.plan_button = w.Button(description="Start this treatment plan", layout=w.Layout(width="auto"),
                                     tooltip=f"Simulate {wk.course_days:g} days on the chosen plan beside no treatment")
         self.plan_button.on_click(self.start_plan)
@@ -121,7 +123,7 @@ class CaseWorkup(_Explorer):
             self.plan, self.plan_button, self.plan_feedback, self.image, self.summary,
             w.HTML("<h4>Step 4. Debrief</h4>"),
             self.debrief_button, self.debrief_view, self.status, self.restart,
-            self.answers_bar.widget,
+            self.answers_bar.widget, PageStyle(),
         ])
         self.reset()
 

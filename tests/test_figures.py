@@ -120,7 +120,7 @@ def test_the_trapping_explorer_offers_a_log_platelet_axis_and_play_reads_pause()
     assert explorer.figure._course_axes.get_yscale() == "log"
     button = w.ToggleButton(value=True)
     widgets._show_play_state(button)
-    assert button.description == "Pause" and button.icon == "pause"
+    assert button.description == "Pause the course" and button.icon == "pause"
     button.value = False
     widgets._show_play_state(button)
     assert button.description == "Play the course" and button.icon == "play"

@@ -63,7 +63,10 @@ AUDIT_JS = r"""([selector, allowOwnFigures]) => {
         if (name.startsWith('on')) found.push(name + ' attribute on <' + tag + '>');
         if (['href', 'src', 'xlink:href', 'action', 'formaction', 'srcdoc', 'data'].includes(name)) {
           const url = attr.value.replace(/[\s\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]/g, '');
-          const own = allowOwnFigures && tag === 'img' && name === 'src' && url.startsWith('data:image/png;base64,');
+          // the project's own figures, and the base64 JSON answers file that *Save answers* offers in Voila
+          const own = allowOwnFigures && ((tag === 'img' && name === 'src' && url.startsWith('data:image/png;base64,'))
+            || (tag === 'a' && name === 'href' && /^data:application\/json;base64,[A-Za-z0-9+\/=]*$/.test(url)
+                && el.hasAttribute('download')));
           if (!own && !allowed.test(url)) found.push(name + '="' + attr.value.slice(0, 60) + '" on <' + tag + '>');
         }
       }
