@@ -20,6 +20,10 @@ _SINGLE_FILES = ("parameters.yaml", "treatments.yaml", "reference_ranges.yaml", 
 
 
 def _classify(path: Path) -> str | None:
+    if path.suffix == ".md":  # a lesson source (MyST paired with .ipynb); other Markdown is skipped
+        from .lessons import is_lesson_source
+
+        return "lesson" if is_lesson_source(path) else None
     if path.suffix not in (".yaml", ".yml"):
         return None
     if path.name in _SINGLE_FILES:
@@ -148,6 +152,11 @@ def check_paths(paths: Iterable[str | Path]) -> list[Problem]:
             problems.extend(check_workup_file(path))
         elif kind == "references":
             problems.extend(_check_references(path))
+        elif kind == "lesson":
+            from .lessons import check_lesson
+
+            references = next((p for p, k in files if k == "references"), None)
+            problems.extend(check_lesson(path, references))
         elif kind == "questions":
             found, trouble = read_question_file(path)
             questions.extend(found)

@@ -932,14 +932,14 @@ def _run_check(args, reply) -> int:
     override = os.environ.get("KMS_TEACH_ASSETS")
     if not args.paths and override and _kind(override) != "folder":
         raise UsageError(f"KMS_TEACH_ASSETS={override}: no such folder (unset it to check the installed assets)")
-    paths = args.paths or [str(assets_dir())]
+    paths = args.paths or [str(assets_dir()), *_lesson_folder()]
     for path in paths:
         kind = _kind(path)
         if kind is None:
             raise ProblemsFound(f"argument PATH: {_echo(path)}: no such file or folder")
         if kind not in ("file", "folder"):
             raise UsageError(f"argument PATH: {_echo(path)} is a {kind}, not a content file or folder")
-        if kind == "folder" and not _yaml_files(path, recursive=True):
+        if kind == "folder" and not _yaml_files(path, recursive=True) and not _lesson_sources(path):
             raise ProblemsFound(f"no content files (*.yaml, *.yml) in {_echo(path)}; nothing was checked")
     problems = check_paths(paths)
     if args.stats:
@@ -953,6 +953,20 @@ def _run_check(args, reply) -> int:
         return EXIT_PROBLEMS
     reply.write(f"No problems found in {', '.join(str(p) for p in paths)}.\n")
     return EXIT_OK
+
+
+def _lesson_folder() -> list[str]:
+    """``notebooks/`` beside the assets of a repository checkout (lessons are not installed)."""
+    from ._assets import assets_dir
+
+    folder = Path(assets_dir()).resolve().parent / "notebooks"
+    return [str(folder)] if folder.is_dir() else []
+
+
+def _lesson_sources(path) -> bool:
+    from .lessons import is_lesson_source
+
+    return any(is_lesson_source(p) for p in Path(path).glob("*.md"))
 
 
 def voila_template_root():
@@ -973,7 +987,9 @@ def voila_template_root():
 #: ``port_retries=0``: Voila would otherwise quietly serve on another port.
 VOILA_FLAGS = ("--Voila.ip=127.0.0.1", "--Voila.port_retries=0", "--MappingKernelManager.cull_interval=10",
                "--MappingKernelManager.cull_idle_timeout=300",
-               "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension")
+               "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension",
+               # jupytext's JupyterLab extension (paired lesson sources) fails in Voila's page
+               "--VoilaConfiguration.extension_denylist=jupyterlab-jupytext")
 
 
 #: Voila's kernel pre-heating: one kernel per notebook runs the lesson before anyone asks for it.

@@ -402,6 +402,8 @@ def test_the_guide_steps_work_as_written(tmp_path, monkeypatch):
     # installed content, so the real one is never touched).
     checkout = tmp_path / "kms-teach"
     shutil.copytree(installed, checkout / "assets")
+    # The lessons too, for recipe (g) "Edit a lesson" (sources and executed notebooks).
+    shutil.copytree(NOTEBOOKS, checkout / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints", "answers-*"))
     # `kms-teach` and `python` on PATH, both this interpreter, so the package under test is used.
     bindir = tmp_path / "bin"
     bindir.mkdir()
@@ -463,8 +465,9 @@ def test_the_guide_steps_work_as_written(tmp_path, monkeypatch):
 
     copy = checkout / "my-assets"
     assert env.get("KMS_TEACH_ASSETS") == str(copy), "the guide points KMS_TEACH_ASSETS at its copy"
-    for step in ("copy-assets", "check-question", "check-all"):
+    for step in ("copy-assets", "check-question", "check-all", "edit-lesson"):
         assert "No problems found" in out[step], out[step]
+    assert "wrote notebooks/00_start_here.ipynb (executed)" in out["edit-lesson"]
 
     # (a) the parameter change is checked and shows in the model's output.
     assert "No problems found" in out["check-parameter"]

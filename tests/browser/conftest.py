@@ -67,6 +67,8 @@ VOILA_FLAGS = [
     "--MappingKernelManager.cull_idle_timeout=20",
     # removes a console error from a Notebook 7 extension that Voila loads but cannot use
     "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension",
+    # and from jupytext's JupyterLab extension (lessons are paired .md/.ipynb), which Voila cannot use
+    "--VoilaConfiguration.extension_denylist=jupyterlab-jupytext",
 ]
 
 SERVER_START_TIMEOUT = 90.0  # s, for a server to answer its first request
@@ -387,7 +389,7 @@ def expected_widget_views(notebook: str) -> int:
 
 
 def quiz_calls(notebook: str) -> list[str]:
-    """Source of every ``Quiz(...)`` call that is the last expression of a code cell, in order."""
+    """Source of every ``Quiz(...)`` or ``lesson_quiz(...)`` call that ends a code cell, in order."""
     calls = []
     for source in code_cells(notebook):
         try:
@@ -396,7 +398,7 @@ def quiz_calls(notebook: str) -> list[str]:
             continue
         last = tree.body[-1] if tree.body else None
         if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call) \
-                and getattr(last.value.func, "id", None) == "Quiz":
+                and getattr(last.value.func, "id", None) in ("Quiz", "lesson_quiz"):
             calls.append(ast.get_source_segment(source, last.value))
     return calls
 
@@ -406,17 +408,10 @@ _BANK = []  # the installed question bank, loaded once per run
 
 def build_quiz(call: str):
     """The same quiz the kernel builds for ``call``, built here (same seed, same deal)."""
-    from kms_teach.questions import load_bank
+    from kms_teach.lessons import lesson_quiz
     from kms_teach.quiz import Quiz
 
-    if not _BANK:
-        _BANK.append(load_bank())
-
-    def quiz(*args, **kwargs):
-        kwargs.setdefault("bank", _BANK[0])  # a lesson that names its own bank keeps it
-        return Quiz(*args, **kwargs)
-
-    return eval(call, {"Quiz": quiz})  # noqa: S307 (source of our own notebooks)
+    return eval(call, {"Quiz": Quiz, "lesson_quiz": lesson_quiz})  # noqa: S307 (source of our own notebooks)
 
 
 #: JavaScript: true once Voila has run every cell and every top-level widget is drawn.

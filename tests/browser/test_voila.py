@@ -43,7 +43,7 @@ QUIZZES = [(nb, k) for nb in LESSONS for k in range(len(quiz_calls(nb)))]
 
 
 def test_the_lessons_are_found_and_some_are_interactive():
-    assert len(LESSONS) == 6, LESSONS
+    assert len(LESSONS) == 7, LESSONS
     assert {Path(nb).stem[:2] for nb in INTERACTIVE} >= {"02", "03", "04"}, INTERACTIVE
     assert {nb for nb, _k in QUIZZES} == set(LESSONS), "every lesson ends with a quiz"
 
