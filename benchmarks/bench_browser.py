@@ -137,7 +137,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.presses < 10:
         parser.error("--presses must be at least 10")
-    reason = setup._why_unavailable()
+    try:
+        import playwright.sync_api  # noqa: F401
+        reason = None if setup.find_chromium() else "no Chromium found (Debian: apt-get install -y chromium)"
+    except ImportError:
+        reason = "the playwright module is not installed (python -m pip install -e '.[test]')"
     if reason:
         print(f"bench_browser: cannot run: {reason}", file=sys.stderr)
         return 2

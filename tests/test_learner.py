@@ -41,7 +41,7 @@ def page_text(widget) -> str:
 def test_every_prediction_has_a_right_answer_among_its_options_and_a_citation():
     found = load_predictions()
     assert {"activity-doubles", "day21-clotting-times", "nait-versus-kmp", "first-to-recover",
-            "transfusion-next-day"} <= set(found)
+            "transfusion-next-day", "rebound-after-stopping"} <= set(found)
     for p in found.values():
         assert 0 <= p.answer < len(p.options) and p.citation and p.explanation
         assert p.quiz_id == f"predictions-lesson-{p.lesson:02d}"
