@@ -13,6 +13,7 @@ The tests check that:
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -101,12 +102,14 @@ def test_only_the_first_attempt_at_a_quiz_item_scores(learner_page):
     item = load_bank().select(ids=ids[:1])[0]
     right = next(i for i, o in enumerate(item.options) if o.correct)
     wrong = next(i for i, o in enumerate(item.options) if not o.correct)
-    radios = page.locator(".widget-radio-box", has_text="A. ").last.locator("input[type=radio]")
+    def option(index):  # not shuffled: option i is shown as letter i ("A. ...")
+        return page.get_by_role("radio", name=re.compile(rf"^{'ABCDEFGH'[index]}\. "))
+
     check = page.get_by_role("button", name="Check answer")
-    radios.nth(wrong).check()
+    option(wrong).check()
     check.click()
     wait_text(page, "Score (first attempts only): 0 of 1 answered")
-    radios.nth(right).check()
+    option(right).check()
     check.click()
     wait_text(page, "Practice attempt: not scored")
     text = page.inner_text("body")
