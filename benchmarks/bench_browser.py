@@ -36,6 +36,8 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 import conftest as setup  # noqa: E402  (the browser tests' set-up: flags, servers, helpers)
 
 GOAL_MS = 100.0
+PREHEAT_WAIT = 45.0  # s: pre-heated kernels start and run every lesson once (2 busy cores)
+PREHEAT_REFILL = 25.0  # s between loads with pre-heating: the used kernel's replacement runs the lesson
 
 #: Installed before any page script: time of the first explorer figure and of "all drawn".
 FIRST_FIGURE_JS = """(() => {
@@ -129,10 +131,17 @@ def main(argv=None):
     parser.add_argument("--presses", type=int, default=20, help="key presses per explorer (>= 10)")
     parser.add_argument("--loads", type=int, default=3, help="fresh page loads per lesson")
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
+    parser.add_argument("--preheat", action="store_true",
+                        help="serve with Voila's kernel pre-heating (as `kms-teach voila --preheat`)")
+    parser.add_argument("--lessons", nargs="*", help="only these lessons (file names), default all")
     args = parser.parse_args(argv)
     if args.presses < 10:
         parser.error("--presses must be at least 10")
-    reason = setup._why_unavailable()
+    try:
+        import playwright.sync_api  # noqa: F401
+        reason = None if setup.find_chromium() else "no Chromium found (Debian: apt-get install -y chromium)"
+    except ImportError:
+        reason = "the playwright module is not installed (python -m pip install -e '.[test]')"
     if reason:
         print(f"bench_browser: cannot run: {reason}", file=sys.stderr)
         return 2
@@ -144,13 +153,20 @@ def main(argv=None):
     results = {"goal_ms": GOAL_MS, "lessons": {}}
     with tempfile.TemporaryDirectory(prefix="kms-bench-") as tmp:
         env = setup.make_jupyter_env(Path(tmp))
-        server, base = setup.start_server("Voila", setup.voila_argv, cwd=setup.ROOT, env=env, ready_path="/",
+        from kms_teach.cli import PREHEAT_FLAGS
+
+        def argv(port):
+            return setup.voila_argv(port) + (PREHEAT_FLAGS if args.preheat else [])
+
+        server, base = setup.start_server("Voila", argv, cwd=setup.ROOT, env=env, ready_path="/",
                                           log_path=Path(tmp) / "voila.log")
+        if args.preheat:
+            time.sleep(PREHEAT_WAIT)  # let the pool's kernels run their lessons before the first load
         playwright = sync_playwright().start()
         try:
             browser = playwright.chromium.launch(executable_path=setup.find_chromium(), args=setup.CHROMIUM_ARGS,
                                                  headless=True, timeout=60_000)
-            for notebook in setup.LESSONS:
+            for notebook in (args.lessons or setup.LESSONS):
                 firsts, drawns, presses = [], [], []
                 for n in range(args.loads):
                     started = time.monotonic()
@@ -163,7 +179,9 @@ def main(argv=None):
                             presses += press_latencies(page, explorer, args.presses)
                     page.context.close()
                     # a closed page's kernel is culled by Voila; do not let loads pile up kernels
-                    time.sleep(max(0.0, 0.5 - (time.monotonic() - started)))
+                    # pre-heating: give the pool time to start and run the next kernel, as between visitors
+                    pause = PREHEAT_REFILL if args.preheat else 0.5
+                    time.sleep(max(0.0, pause - (time.monotonic() - started)))
                 entry = {"all_widgets_drawn_ms": stats(drawns)}
                 if firsts:
                     entry["first_interactive_figure_ms"] = stats(firsts)

@@ -16,7 +16,7 @@ from .questions import Problem, lint_bank, read_question_file
 
 __all__ = ["check_paths", "bank_statistics"]
 
-_SINGLE_FILES = ("parameters.yaml", "treatments.yaml", "reference_ranges.yaml", "validation.yaml")
+_SINGLE_FILES = ("parameters.yaml", "treatments.yaml", "reference_ranges.yaml", "validation.yaml", "predictions.yaml")
 
 
 def _classify(path: Path) -> str | None:
@@ -88,6 +88,7 @@ def _check_other(path: Path, kind: str) -> list[Problem]:
     from .cases import load_case
     from .labs import load_reference_ranges
     from .parameters import load_parameters
+    from .predictions import load_predictions
     from .treatments import load_treatments
     from .validate import load_checkpoints
 
@@ -97,6 +98,7 @@ def _check_other(path: Path, kind: str) -> list[Problem]:
         "parameters": load_parameters,
         "treatments": load_treatments,
         "reference_ranges": load_reference_ranges,
+        "predictions": load_predictions,
     }
     if kind == "unknown":
         try:
@@ -104,7 +106,8 @@ def _check_other(path: Path, kind: str) -> list[Problem]:
         except AssetError as exc:  # unreadable or refused by the safe loader: say why
             return [_from_asset_error(path, exc)]
         return [Problem(str(path), 1, "(file)", "-",
-                        "not a question, case, workup, references, parameters, treatments, reference_ranges or validation file")]
+                        "not a question, case, workup, references, parameters, treatments, reference_ranges, "
+                        "validation or predictions file")]
     try:
         loaders[kind](path)
     except AssetError as exc:

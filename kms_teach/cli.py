@@ -11,7 +11,7 @@ A stable contract used by lessons' readers, educators and tests:
 - ``kms-teach simulate CASE [--days N] [--treat NAME[@DAY|@START-STOP]]... [--every HOURS] [--format csv|json]``
 - ``kms-teach cohort CASE --n N [--seed S] [--treat NAME[@DAY]]... [--response "platelets>=100@28"]
   [--days N] [--every HOURS] [--format text|csv|json]``
-- ``kms-teach voila [NOTEBOOK|FOLDER] [--port P] [--no-browser]``
+- ``kms-teach voila [NOTEBOOK|FOLDER] [--port P] [--no-browser] [--preheat]``
 - ``kms-teach --version``
 
 Error contract: every failure prints exactly one line on stderr,
@@ -992,11 +992,18 @@ VOILA_FLAGS = ("--Voila.ip=127.0.0.1", "--Voila.port_retries=0", "--MappingKerne
                "--VoilaConfiguration.extension_denylist=jupyterlab-jupytext")
 
 
+#: Voila's kernel pre-heating: one kernel per notebook runs the lesson before anyone asks for it.
+PREHEAT_FLAGS = ["--preheat_kernel=True", "--pool_size=1"]
+
+
 def _add_voila_arguments(vo):
     vo.add_argument("path", nargs="?", default="notebooks", help="a lesson notebook or the notebooks folder")
     vo.add_argument("--port", type=_port, default=8866, help="port on 127.0.0.1, 1-65535 (default 8866)")
     vo.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
     vo.add_argument("--print-command", action="store_true", help="print the Voila command and exit")
+    vo.add_argument("--preheat", action="store_true",
+                    help="keep one kernel per lesson started and run ahead, so a page opens faster "
+                         "(costs about 120 MB of memory per lesson while idle)")
 
 
 def _check_port_free(port: int) -> None:
@@ -1036,6 +1043,8 @@ def _run_voila(args, reply) -> int:
     argv = [sys.executable, "-m", "voila", args.path, f"--port={args.port}", "--template=kms", *VOILA_FLAGS]
     if args.no_browser:
         argv.append("--no-browser")
+    if args.preheat:
+        argv += PREHEAT_FLAGS
     env = dict(os.environ)
     env["JUPYTER_PATH"] = os.pathsep.join([str(root), *filter(None, [env.get("JUPYTER_PATH")])])
     if args.print_command:

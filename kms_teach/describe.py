@@ -7,11 +7,14 @@ result as one looking at the plot. Pure Python: no plotting here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from . import labs
 
-__all__ = ["describe_course", "describe_panel", "describe_day", "LAB_NAMES", "format_value"]
+__all__ = ["describe_course", "describe_panel", "describe_day", "LAB_NAMES", "format_value",
+           "FilmState", "LesionState", "film_state", "lesion_state", "describe_blood_film", "describe_lesion"]
 
 #: How each lab is named in running text, with its unit.
 LAB_NAMES = {
@@ -139,3 +142,121 @@ def describe_day(result, day: float) -> str:
     """Summary of the lab panel on one day of a course."""
     i = result.index(day)
     return f"Day {float(result.day[i]):g}. " + describe_panel(result.lab_panel(day))
+
+
+# ----------------------------------------------------------------------------- schematic pictures
+# What the schematic blood film and lesion view show is computed here, in numbers, so the
+# pictures (kms_teach.pictures) and their alt text can never disagree.
+
+#: Platelets per oil-immersion field for each 15 x10^9/L (a common smear-estimate rule of thumb).
+PLATELETS_PER_FIELD_UNIT = 15.0
+#: Most large platelets shown when the marrow works at its ceiling (share of platelets on the film).
+LARGE_SHARE_AT_CEILING = 0.4
+#: Most schistocytes in one field: KMP's microangiopathy is mild, a crowded film points elsewhere.
+MAX_SCHISTOCYTES = 3
+
+
+@dataclass(frozen=True)
+class FilmState:
+    """What one field of the schematic blood film shows on a day.
+
+    ``platelets`` dots (count / 15 per field), of which ``large`` are large
+    (young) platelets, drawn only while marrow output is raised;
+    ``schistocytes`` red-cell fragments (0-3, following tumour activity);
+    ``marrow_boost`` is marrow platelet output as a multiple of normal.
+    """
+
+    day: float
+    platelet_count: float
+    platelets: int
+    large: int
+    schistocytes: int
+    marrow_boost: float
+
+
+@dataclass(frozen=True)
+class LesionState:
+    """What the schematic lesion view shows on a day.
+
+    ``size`` is the lesion's diameter relative to day 0 of the course (area
+    follows tumour mass, engorgement adds while active); ``activity`` (0-1.5+) sets
+    its colour from pale to deep violaceous; ``bulk`` the dark, firm core
+    where clotting factors are consumed.
+    """
+
+    day: float
+    size: float
+    mass: float
+    activity: float
+    bulk: float
+
+
+def film_state(result, day: float) -> FilmState:
+    """The blood film's content on ``day`` of a simulated course."""
+    i = result.index(day)
+    count = float(result.platelets[i])
+    p = result.parameters
+    boost_max = float(p.get("marrow_max_boost", 2.0))
+    normal = float(p.get("platelet_production", 35.0)) * float(p.get("platelet_lifespan", 9.5))
+    c = (boost_max - 1.0) / normal ** 2
+    boost = boost_max / (1.0 + c * count * count)  # thrombopoietic feedback, as in the model
+    raised = max(0.0, min(1.0, (boost - 1.0) / (boost_max - 1.0))) if boost_max > 1 else 0.0
+    dots = int(round(min(count, 600.0) / PLATELETS_PER_FIELD_UNIT))
+    large = int(round(dots * LARGE_SHARE_AT_CEILING * raised)) if raised > 0.05 else 0
+    if dots and not large and raised > 0.5:
+        large = 1  # a sparse film in a working marrow: the few platelets seen are often large
+    activity = float(result.tumour_activity[i])
+    schistocytes = int(round(min(MAX_SCHISTOCYTES, 2.0 * activity)))
+    return FilmState(float(result.day[i]), count, dots, large, schistocytes, boost)
+
+
+def lesion_state(result, day: float) -> LesionState:
+    """The lesion view's content on ``day`` of a simulated course."""
+    i = result.index(day)
+    mass = max(0.0, float(result.tumour_mass[i]))
+    activity = max(0.0, float(result.tumour_activity[i]))
+    bulk = max(0.0, float(result.tumour_bulk[i]))
+    size = _lesion_diameter(mass, activity) / _lesion_diameter(max(0.0, float(result.tumour_mass[0])) or 1.0,
+                                                               max(0.0, float(result.tumour_activity[0])))
+    return LesionState(float(result.day[i]), size, mass, activity, bulk)
+
+
+def _lesion_diameter(mass: float, activity: float) -> float:
+    """Diameter in arbitrary units: area follows mass; an active tumour is engorged (up to +22%)."""
+    return float(np.sqrt(mass)) * (1.0 + 0.15 * min(activity, 1.5))
+
+
+def _activity_word(activity: float) -> str:
+    if activity >= 0.6:
+        return "deep purple, tense and engorged (highly active)"
+    if activity >= 0.2:
+        return "purple and swollen (active)"
+    if activity >= 0.05:
+        return "dusky red-brown (activity damped)"
+    return "pale and soft (quiet)"
+
+
+def describe_blood_film(result, day: float) -> str:
+    """One sentence describing the schematic blood film on ``day`` (its alt text)."""
+    s = film_state(result, day)
+    text = (f"Schematic blood film, day {s.day:g}: platelets {s.platelet_count:.0f} x10^9/L, "
+            f"about {s.platelets} platelet{'s' if s.platelets != 1 else ''} in this field")
+    if s.large:
+        text += (f", {s.large} of them large young platelets because the marrow is making "
+                 f"{s.marrow_boost:.1f} times its usual output")
+    text += "; "
+    if s.schistocytes:
+        text += (f"{s.schistocytes} red-cell fragment{'s' if s.schistocytes > 1 else ''} (schistocytes), "
+                 "few, as in the mild microangiopathy of KMP.")
+    else:
+        text += "no red-cell fragments."
+    return text
+
+
+def describe_lesion(result, day: float) -> str:
+    """One sentence describing the schematic lesion view on ``day`` (its alt text)."""
+    s = lesion_state(result, day)
+    if s.mass < 0.01:
+        return f"Schematic lesion, day {s.day:g}: the tumour has regressed and is no longer visible."
+    return (f"Schematic lesion, day {s.day:g}: {s.size:.0%} of its diameter at the start, "
+            f"{_activity_word(s.activity)}; firm vascular core {min(s.bulk, 1.5):.0%} of its starting size.")

@@ -28,10 +28,16 @@ from .progress import AnswerBook, Answers, answer_book, content_version, default
 from .questions import Bank, Question, case_panel, consequence, grade, load_bank, panel_text, parse_number
 from .widgets import KEYS_CLASS, REPORT_PRE_STYLE, PageStyle, RadioGroup, _Explorer
 
-__all__ = ["Quiz"]
+__all__ = ["Quiz", "format_score"]
 
 _STYLE = {"description_width": "initial"}
 _LETTERS = "ABCDEFGH"
+
+
+def format_score(points: float) -> str:
+    """A score for people: one decimal at most, no trailing zero (``3.8``, ``5.5``, ``2``)."""
+    text = f"{round(float(points), 1):.1f}"
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _status(inner: str) -> str:
@@ -92,6 +98,14 @@ class Quiz(_Explorer):
         self.book: AnswerBook = answer_book(answers_file or progress_file or default_answers_file(lesson))
         self.book.on_restore(self._restore)
         self.attempt = 0
+        # item id -> score (0-1) of the learner's first attempt: the only one that counts, kept across
+        # retries and restored from answers files; later attempts are practice
+        self.first_scores: dict[str, float] = {}
+        self.practice: set[str] = set()  # items whose answer on screen is a practice attempt
+        # Re-running the quiz's cell in the same kernel must not wipe the score: keep its first attempts
+        for item_id, first in self.book.answers.first_attempts(self.quiz_id).items():
+            if isinstance(first.get("score"), (int, float)):
+                self.first_scores[item_id] = min(1.0, max(0.0, float(first["score"])))
         self.figure = None  # created on the first consequence: most items never need it
 
         self.heading = w.HTML()
@@ -109,7 +123,9 @@ class Quiz(_Explorer):
         self.previous_button.on_click(lambda _b: self.go(self.position - 1))
         self.next_button.on_click(lambda _b: self.go(self.position + 1))
         self.score = w.HTML()
-        self.retry_button = w.Button(description="Retry with new order", tooltip="Clear your answers and reshuffle",
+        self.retry_button = w.Button(description="Retry with new order",
+                                     tooltip="Clear the screen and reshuffle; new answers are practice, "
+                                             "your first attempts stay scored",
                                      layout=w.Layout(width="auto"))  # the default width cuts the name
         self.retry_button.on_click(self.retry)
         self.answers_bar = AnswersBar(self.book, describe=self._describe_restore)
@@ -126,7 +142,7 @@ class Quiz(_Explorer):
             self.check_button, self.feedback, self.consequence_image,
             w.HBox([self.previous_button, self.next_button]), self.score,
             w.HBox([self.retry_button]), self.answers_bar.widget, PageStyle(),
-        ])
+        ], layout=w.Layout(max_width="52em"))  # lines of at most about 100 characters at any width
         self._deal()
 
     # ------------------------------------------------------------------ state
@@ -148,6 +164,7 @@ class Quiz(_Explorer):
             self.orders[q.id] = order
         self.results: dict[str, object] = {}
         self.responses: dict[str, object] = {}
+        self.practice = set()
         self.position = 0
         self.heading.value = (f"<h3>{escape_text(self.title)}</h3><p>{len(self.questions)} question(s). "
                               "Use Tab to move between controls, the arrow keys or Space to choose, "
@@ -294,6 +311,11 @@ class Quiz(_Explorer):
         result = grade(q, response)
         self.results[q.id] = result
         self.responses[q.id] = response
+        if q.id in self.first_scores:
+            self.practice.add(q.id)
+        else:
+            self.first_scores[q.id] = float(result.score)
+            self.practice.discard(q.id)
         self.answers.record_attempt(self.quiz_id, q.id, response, result.score, result.correct,
                                     bank_version=self.bank_version, title=self.title, lesson=self.lesson)
         self.book.changed()
@@ -309,6 +331,10 @@ class Quiz(_Explorer):
         else:
             verdict = "Not right."
         parts = [f"<p><strong>{verdict}</strong></p>"]
+        if q.id in self.practice:
+            first = self.first_scores.get(q.id, 0.0)
+            parts.append(f"<p><em>Practice attempt: not scored. Your first attempt at this question scored "
+                         f"{format_score(first)} of 1 and that is the score that counts.</em></p>")
         if q.type == "multiple_choice":
             parts.append(to_html(result.feedback[0]))
         elif q.type == "many_choice":
@@ -349,17 +375,22 @@ class Quiz(_Explorer):
         parts.insert(1, f"<p><strong>What the model shows:</strong> {html.escape(outcome.summary)}</p>")
 
     def _show_score(self) -> None:
-        answered = len(self.results)
-        total = sum(r.score for r in self.results.values())
-        text = f"Score: {total:g} of {answered} answered ({len(self.questions)} in this quiz)."
-        if answered == len(self.questions):
-            text += f" Finished: {total / answered:.0%}."
+        ids = [q.id for q in self.questions]
+        answered = [i for i in ids if i in self.first_scores]
+        total = self.total_score
+        text = (f"Score (first attempts only): {format_score(total)} of {len(answered)} answered "
+                f"({len(ids)} in this quiz).")
+        if len(answered) == len(ids):
+            text += f" Finished: {total / len(ids):.0%}."
+        practice = sum(1 for i in ids if i in self.practice)
+        if practice:
+            text += f" {practice} practice attempt{'s' if practice > 1 else ''} on screen, not scored."
         self.score.value = f"<p>{html.escape(text)}</p>"
 
     @property
     def total_score(self) -> float:
-        """Sum of the scores of the answered questions."""
-        return sum(r.score for r in self.results.values())
+        """Sum of the first-attempt scores of the questions in this quiz (later attempts are practice)."""
+        return sum(self.first_scores.get(q.id, 0.0) for q in self.questions)
 
     # ------------------------------------------------------------------ answers files
 
@@ -406,7 +437,12 @@ class Quiz(_Explorer):
     def _restore(self, book: AnswerBook) -> None:
         """Show the last saved answer to each item of this quiz (0.1.0 answers if the quiz has none)."""
         saved = {**book.answers.migrated_latest(), **book.answers.latest(self.quiz_id)}
+        firsts = book.answers.first_attempts(self.quiz_id)
         self._restored = 0
+        for q in self.questions:
+            first = firsts.get(q.id)
+            if first is not None and isinstance(first.get("score"), (int, float)) and q.id not in self.first_scores:
+                self.first_scores[q.id] = min(1.0, max(0.0, float(first["score"])))
         for q in self.questions:
             attempt = saved.get(q.id)
             if attempt is None or not self._restorable(q, attempt["response"]):
@@ -417,6 +453,9 @@ class Quiz(_Explorer):
                 continue  # saved for another version of the item
             self.results[q.id] = result
             self.responses[q.id] = attempt["response"]
+            self.first_scores.setdefault(q.id, float(result.score))  # 0.1.0 files kept no first attempt
+            if firsts.get(q.id) is not None and firsts[q.id] is not attempt:
+                self.practice.add(q.id)
             self._restored += 1
         self._show()
 

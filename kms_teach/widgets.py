@@ -19,7 +19,8 @@ import ipywidgets as w
 import traitlets
 
 from .cases import case_names, load_case
-from .describe import describe_course, describe_panel, describe_standard_care
+from .describe import (describe_blood_film, describe_course, describe_lesion, describe_panel,
+                       describe_standard_care)
 from .markup import to_text
 from .model import simulate
 from .parameters import load_parameters
@@ -35,6 +36,7 @@ __all__ = [
     "LabPanelExplorer",
     "TreatmentPlanner",
     "PredictReveal",
+    "SchematicExplorer",
     "parameter_slider",
 ]
 
@@ -374,6 +376,13 @@ def parameter_slider(name: str, **overrides) -> Slider:
 REPORT_PRE_STYLE = "font-size:12px;line-height:1.3;font-family:var(--jp-code-font-family,monospace)"
 
 
+def _platelet_scale_toggle() -> w.ToggleButtons:
+    """Platelet axis: 0-500 (the whole range) or a log axis that keeps low counts apart (zoom)."""
+    return w.ToggleButtons(options=[("0-500 axis", "linear"), ("Log axis (low counts)", "log")], value="linear",
+                           description="Platelet axis", style=_STYLE,
+                           tooltips=["Platelets on a 0-500 axis", "Platelets on a log axis: 10 and 20 are far apart"])
+
+
 def _text_block(text: str) -> str:
     return f'<pre style="{REPORT_PRE_STYLE}">{html.escape(text)}</pre>'
 
@@ -440,6 +449,8 @@ class PlateletTrappingExplorer(_Explorer):
         self.activity = Slider(min=0.0, max=2.0, step=0.05, value=self.case.activity.severity,
                                description="Tumour activity at full growth (1 = typical KMS)")
         self.trapping = parameter_slider("platelet_trapping")
+        self.platelet_scale = _platelet_scale_toggle()
+        self.platelet_scale.observe(self._on_scale, names="value")
         self.image = w.HTML()
         self.summary = w.HTML()
         self.report = w.HTML()
@@ -450,9 +461,13 @@ class PlateletTrappingExplorer(_Explorer):
         self._simulate()
         self._draw()
         self.widget = w.VBox([
-            w.HBox([self.play, self.step]), self.day, self.activity, self.trapping,
+            w.HBox([self.play, self.step]), self.day, self.activity, self.trapping, self.platelet_scale,
             self.image, self.summary, self.report, PageStyle(),
         ])
+
+    def _on_scale(self, change):
+        self.figure.set_platelet_scale(change["new"])
+        self._draw()
 
     def trapped_fraction(self, day: float) -> float:
         """Share (0-1) of platelets leaving the blood that the tumour takes on ``day``."""
@@ -467,9 +482,7 @@ class PlateletTrappingExplorer(_Explorer):
     PLAY_INTERVAL = 0.4  # seconds per day while playing
 
     def _on_play(self, change):
-        # the button says what pressing it does next (a toggle that only darkens is easy to miss)
-        self.play.description = "Pause the course" if change["new"] else "Play the course"
-        self.play.icon = "pause" if change["new"] else "play"
+        _show_play_state(self.play, change["new"])  # the button says what pressing it does next
         if not change["new"]:
             return
         if self.day.value >= self.day.max:
@@ -504,6 +517,96 @@ class PlateletTrappingExplorer(_Explorer):
         self.report.value = _text_block(str(self.result.lab_panel(day)))
 
 
+def _show_play_state(button: w.ToggleButton, playing: bool | None = None) -> None:
+    """A playing Play button reads Pause (label, icon and tooltip), so its state is never only a shade."""
+    if button.value if playing is None else playing:
+        button.description, button.icon, button.tooltip = "Pause the course", "pause", "Pause the course"
+    else:
+        button.description, button.icon = "Play the course", "play"
+        button.tooltip = "Advance one day every 0.4 seconds; press again to pause"
+
+
+class SchematicExplorer(_Explorer):
+    """Schematic pictures of one course: a blood film and the lesion, day by day.
+
+    The blood film's platelet dots follow the count, large young platelets
+    appear only while the marrow's output is raised and red-cell fragments stay
+    few; the lesion's size follows tumour mass (shrinking as it regresses on
+    treatment), its colour the tumour's activity. Both are labelled schematic
+    and carry alt text from :mod:`kms_teach.describe`.
+
+    Parameters
+    ----------
+    case : str
+        Case to follow (default ``"khe-kms"``, day 0 = diagnosis).
+    plan : sequence of str, optional
+        Treatments as ``NAME@START`` or ``NAME@START-STOP`` (default none).
+    days : int
+        Length of the course, days (up to 730).
+    """
+
+    def __init__(self, case: str = "khe-kms", plan=(), days: int = 182):
+        from .pictures import BloodFilmFigure, LesionFigure  # only lessons that show pictures pay for them
+
+        self.case = load_case(case)
+        self.plan = list(plan or ())
+        self.days = int(days)
+        if not 1 <= self.days <= 730:
+            raise ValueError(f"SchematicExplorer: days must be 1-730, not {days}")
+        self.film, self.lesion = BloodFilmFigure(), LesionFigure()
+        # Daily samples are enough for pictures; 6-hourly ones on short courses keep early days exact.
+        self.result = simulate(self.case, self.plan, days=self.days, every_hours=6.0 if self.days <= 84 else 24.0)
+        self.day = IntSlider(min=0, max=self.days, value=0, description="Day")
+        self.play = w.ToggleButton(value=False, description="Play the course", icon="play",
+                                   tooltip="Advance one day every 0.4 seconds; press again to pause")
+        self.play.observe(self._on_play, names="value")
+        self.film_image, self.lesion_image = w.HTML(), w.HTML()
+        self.summary = w.HTML()
+        self.day.observe(self._on_view_change, names="value")
+        self._draw()
+        plan_text = ", ".join(self.plan) or "no treatment"
+        self.widget = w.VBox([
+            w.HTML(f"<p><strong>{html.escape(self.case.title)}</strong>; plan: {html.escape(plan_text)}. "
+                   "Pictures are schematic drawings from the model, not photographs.</p>"),
+            w.HBox([self.play]), self.day, w.HBox([self.film_image, self.lesion_image]), self.summary,
+        ], layout=w.Layout(max_width="52em"))
+
+    PLAY_INTERVAL = 0.4
+
+    @property
+    def step_days(self) -> int:
+        """Days advanced per Play step (longer courses move faster)."""
+        return 1 if self.days <= 84 else 7
+
+    def _on_play(self, change):
+        _show_play_state(self.play, change["new"])  # the button says what pressing it does next
+        if not change["new"]:
+            return
+        if self.day.value >= self.day.max:
+            self.day.value = 0
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.play.value = False
+            return
+        self._player = loop.create_task(self._play_course())
+
+    async def _play_course(self) -> None:
+        while self.play.value and self.day.value < self.day.max:
+            await asyncio.sleep(self.PLAY_INTERVAL)
+            if self.play.value:
+                self.day.value = min(self.day.max, self.day.value + self.step_days)
+        self.play.value = False
+
+    def _draw(self):
+        day = self.day.value
+        film_text = describe_blood_film(self.result, day)
+        lesion_text = describe_lesion(self.result, day)
+        self.film_image.value = png_img_tag(self.film.render(self.result, day), film_text)
+        self.lesion_image.value = png_img_tag(self.lesion.render(self.result, day), lesion_text)
+        self.summary.value = _summary_html(f"{film_text} {lesion_text}")
+
+
 class LabPanelExplorer(_Explorer):
     """The whole lab panel over time with normal-for-age bands and flags.
 
@@ -524,6 +627,7 @@ class LabPanelExplorer(_Explorer):
         self.day = IntSlider(min=0, max=self.days, value=0, description="Day")
         self.units = w.ToggleButtons(options=[("SI units", "SI"), ("Conventional units", "conventional")],
                                      value="SI", description="Report units", style=_STYLE)
+        self.platelet_scale = _platelet_scale_toggle()
         self.narrative = w.HTML()
         self.image = w.HTML()
         self.summary = w.HTML()
@@ -531,10 +635,12 @@ class LabPanelExplorer(_Explorer):
         self.case.observe(self._on_model_change, names="value")
         self.day.observe(self._on_view_change, names="value")
         self.units.observe(self._on_view_change, names="value")
+        self.platelet_scale.observe(self._on_view_change, names="value")
+        self._drawn_result = None
         self._simulate()
         self._draw()
-        self.widget = w.VBox([self.case, self.narrative, self.day, self.units, self.image, self.summary, self.report,
-                              PageStyle()])
+        self.widget = w.VBox([self.case, self.narrative, self.day, self.units, self.platelet_scale,
+                              self.image, self.summary, self.report, PageStyle()])
 
     def _simulate(self):
         case = load_case(self.case.value)
@@ -545,7 +651,13 @@ class LabPanelExplorer(_Explorer):
         day = self.day.value
         panel = self.result.lab_panel(day, units=self.units.value)
         text = f"Day {day}. " + describe_standard_care(load_case(self.case.value)) + describe_panel(panel)
-        self.image.value = png_img_tag(self.figure.render(self.result, day), text)
+        # the axes follow the report's units and the chosen platelet axis; a change redraws the course
+        restyled = (self.figure.units, self.figure.platelet_scale) != (self.units.value, self.platelet_scale.value)
+        self.figure.set_units(self.units.value)
+        self.figure.set_platelet_scale(self.platelet_scale.value)
+        course = self.result if (restyled or self._drawn_result is not self.result) else None
+        self._drawn_result = self.result
+        self.image.value = png_img_tag(self.figure.render(course, day), text)
         self.summary.value = _summary_html(text)
         self.report.value = _text_block(str(panel))
 
@@ -571,7 +683,8 @@ class TreatmentPlanner(_Explorer):
         self.days = int(days)
         self.catalogue = load_treatments()
         self.figure = CourseFigure(self.LABS, columns=2, width_px=820, main_label="with your plan",
-                                   comparison_label="untreated")
+                                   comparison_label="untreated", previous_label="previous plan")
+        self.previous = None  # the course before the last change of plan, drawn faintly to compare
         self._quiet = False
         lengths = dict(self.COURSE_LENGTHS)
         if self.days not in lengths.values():
@@ -600,6 +713,8 @@ class TreatmentPlanner(_Explorer):
             rows.append(w.HBox(controls))
         self.day = IntSlider(min=0, max=self.days, value=min(28, self.days), description="Day")
         self.day.observe(self._on_view_change, names="value")
+        self.platelet_scale = _platelet_scale_toggle()
+        self.platelet_scale.observe(self._on_scale, names="value")
         self.image = w.HTML()
         self.summary = w.HTML()
         self.cautions = w.HTML()
@@ -613,8 +728,13 @@ class TreatmentPlanner(_Explorer):
                    "the day it stops)"),
             self.length,
             w.GridBox(rows, layout=w.Layout(grid_template_columns="repeat(2, 420px)")),
-            self.problem, self.day, self.image, self.summary, self.cautions, self.report, PageStyle(),
+            self.problem, self.day, self.platelet_scale, self.image, self.summary, self.cautions, self.report,
+            PageStyle(),
         ])
+
+    def _on_scale(self, change):
+        self.figure.set_platelet_scale(change["new"])
+        self._draw()
 
     def _every(self) -> float:
         # 6-hourly samples show a transfusion's brief rise; daily samples keep long courses light
@@ -669,7 +789,9 @@ class TreatmentPlanner(_Explorer):
 
     def _simulate(self):
         try:
+            before = getattr(self, "result", None)
             self.result = simulate(self.case, self.plan, days=self.days, every_hours=self._every())
+            self.previous = before if before is not None and len(before.day) == len(self.result.day) else None
             self.problem.value = ""
         except ValueError as exc:  # e.g. a stop day before the start day: say so, keep the last course
             self.problem.value = f'<p role="alert"><strong>Plan not run:</strong> {html.escape(str(exc))}</p>'
@@ -686,7 +808,7 @@ class TreatmentPlanner(_Explorer):
         parts = [describe_course(self.result, lab, 0, day) for lab in ("platelets", "fibrinogen")]
         when = f"Day {day} (week {day // 7}, month {day / 30.4375:.1f}). " if self.days > 84 else ""
         text = f"{when}Plan: {plan}. " + describe_standard_care(self.case) + " ".join(parts)
-        png = self.figure.render(self.result, day, comparison=self.untreated)
+        png = self.figure.render(self.result, day, comparison=self.untreated, previous=self.previous)
         self.image.value = png_img_tag(png, text)
         self.summary.value = _summary_html(text)
         notes = []
@@ -703,30 +825,128 @@ class TreatmentPlanner(_Explorer):
 
 
 class PredictReveal(_Explorer):
-    """Ask for a prediction before revealing what the model shows.
+    """Ask for a prediction, judge it, then show the explanation and what the model shows.
+
+    ``PredictReveal("activity-doubles")`` takes the question and options from
+    ``assets/predictions.yaml``; the right answer and the explanation stay in
+    the kernel until the learner presses *Reveal*, so neither is in the
+    notebook's code nor on the page before then. The first choice is judged
+    right or wrong, recorded in the lesson's answers file (quiz id
+    ``predictions-lesson-NN``) and locked; the verdict comes before the
+    explanation.
 
     Parameters
     ----------
-    question : str
-        The prompt.
-    options : sequence of str
-        Possible predictions.
-    explanation : str
-        Shown after the learner commits to an answer (include the citation).
+    prediction : str
+        Id of a prediction in ``assets/predictions.yaml``. (Deprecated: the
+        question text, with ``options`` and ``explanation`` given as well; such
+        a prediction has no right answer, so it is neither judged nor recorded.)
+    options, explanation : optional
+        Deprecated path only (kms-teach 0.1 lessons).
+    observe : widget, explorer, text, lab panel, list of these, or callable, optional
+        What the learner observes after revealing (for example the lesson's
+        demonstration): shown only after *Reveal*. Text and lab panels are
+        shown as fixed-width blocks. A callable is called then, so nothing of
+        it exists before.
+    answers_file : str, optional
+        Answers file that records the choice (default: the lesson's,
+        ``answers-lesson-NN.json``, shared with the lesson's quiz).
     """
 
-    def __init__(self, question: str, options, explanation: str):
-        self.question = w.HTML(f"<p><strong>Predict:</strong> {html.escape(question)}</p>")
-        self.choice = RadioGroup(options=list(options), value=None, description="Your prediction")
-        self.button = w.Button(description="Reveal", tooltip="Show the explanation", disabled=True)
+    def __init__(self, prediction: str, options=None, explanation: str | None = None, *,
+                 observe=None, answers_file: str | None = None):
+        from .progress import answer_book, default_answers_file
+        from .predictions import prediction as find_prediction, predictions_version
+
+        if options is None:
+            self.prediction = find_prediction(prediction)
+            question, choices = self.prediction.question, self.prediction.options
+            self.explanation = f"{self.prediction.explanation} ({self.prediction.citation})"
+            self.book = answer_book(answers_file or default_answers_file(self.prediction.lesson))
+            self._version = predictions_version()
+            self.book.on_restore(self._restore)
+        else:
+            import warnings
+            warnings.warn("PredictReveal(question, options, explanation) is deprecated: put the prediction in "
+                          "assets/predictions.yaml and use PredictReveal('ID')", PendingDeprecationWarning,
+                          stacklevel=2)
+            if explanation is None:
+                raise ValueError("PredictReveal: give a prediction id, or question, options and explanation")
+            self.prediction, self.book = None, None
+            question, choices, self.explanation = prediction, list(options), explanation
+        self._observe = observe
+        self.verdict: bool | None = None  # True right, False wrong, None not yet judged (or no answer known)
+        self.revealed = False
+        self.question = w.HTML(f'<p class="kms-text"><strong>Predict:</strong> {html.escape(question)}</p>')
+        # values: option indices (judged against the answer); the deprecated path keeps its texts as values
+        values = [(text, i) for i, text in enumerate(choices)] if self.prediction is not None else list(choices)
+        self.choice = RadioGroup(options=values, value=None, description="Your prediction")
+        self.button = w.Button(description="Reveal", disabled=True,
+                               tooltip="Commit to your prediction, see whether it is right, then the explanation")
         self.feedback = w.HTML()
-        self.explanation = explanation
-        self.choice.observe(lambda change: setattr(self.button, "disabled", change["new"] is None), names="value")
+        self.observation = w.VBox()
+        self.choice.observe(self._on_choice, names="value")
         self.button.on_click(self.reveal)
-        self.widget = w.VBox([self.question, self.choice, self.button, self.feedback, PageStyle()])
+        self.widget = w.VBox([self.question, self.choice, self.button, self.feedback, self.observation, PageStyle()],
+                             layout=w.Layout(max_width="52em"))
+
+    def _on_choice(self, change) -> None:
+        self.button.disabled = change["new"] is None or self.revealed
+
+    def predict(self, option) -> None:
+        """Choose an option by index or by its text, as a learner would."""
+        labels = [o[0] if isinstance(o, tuple) else o for o in self.choice.options]
+        index = labels.index(option) if isinstance(option, str) else int(option)
+        self.choice.value = self.choice.options[index][1] if self.prediction is not None else labels[index]
 
     def reveal(self, _button=None) -> None:
-        """Show the explanation beside the learner's prediction."""
-        picked = self.choice.value or "no prediction"
-        self.feedback.value = (f'<div role="status" aria-live="polite"><p>You predicted: <em>{html.escape(picked)}</em>.</p>'
+        """Judge the chosen prediction, record it, lock it, then show the explanation and the observation."""
+        if self.revealed:
+            return
+        if self.choice.value is None:
+            self.feedback.value = '<div role="status" aria-live="polite"><p>Choose a prediction first.</p></div>'
+            return
+        picked = self.choice.value
+        if self.prediction is not None:
+            self.verdict = self.prediction.judge(picked)
+            self.book.answers.record_attempt(
+                self.prediction.quiz_id, self.prediction.id, int(picked), float(self.verdict), self.verdict,
+                bank_version=self._version, title=f"Predictions, lesson {self.prediction.lesson:02d}",
+                lesson=self.prediction.lesson)
+            self.book.changed()
+        self._show(picked)
+
+    def _show(self, picked: int) -> None:
+        self.revealed = True
+        self.choice.disabled = True  # a prediction is made once: it cannot be changed after the answer is out
+        self.button.disabled = True
+        chosen = self.choice.options[picked][0] if self.prediction is not None else str(picked)
+        if self.verdict is None:
+            verdict = f"<p>You predicted: <em>{html.escape(chosen)}</em>.</p>"
+        elif self.verdict:
+            verdict = f"<p><strong>Right.</strong> You predicted: <em>{html.escape(chosen)}</em>.</p>"
+        else:
+            verdict = (f"<p><strong>Not right.</strong> You predicted: <em>{html.escape(chosen)}</em>. "
+                       f"The answer: <em>{html.escape(self.prediction.answer_text)}</em>.</p>")
+        self.feedback.value = (f'<div role="status" aria-live="polite" class="kms-text">{verdict}'
                                f"<p>{html.escape(self.explanation)}</p></div>")
+        shown = self._observe() if callable(self._observe) and not isinstance(self._observe, w.Widget) else self._observe
+        if shown is not None:
+            items = shown if isinstance(shown, (list, tuple)) else [shown]
+            views = []
+            for item in items:
+                item = getattr(item, "widget", item)
+                # text, a lab panel or a sentence from kms_teach.describe: shown as a fixed-width block
+                views.append(item if isinstance(item, w.Widget) else w.HTML(_text_block(str(item))))
+            self.observation.children = (w.HTML("<p><strong>Now observe:</strong></p>"), *views)
+
+    def _restore(self, book) -> None:
+        """A loaded answers file holds this prediction: show it as judged (the first choice counts)."""
+        if self.revealed or self.prediction is None:
+            return
+        first = book.answers.first_attempts(self.prediction.quiz_id).get(self.prediction.id)
+        response = None if first is None else first.get("response")
+        if isinstance(response, int) and not isinstance(response, bool) and 0 <= response < len(self.choice.options):
+            self.verdict = self.prediction.judge(response)
+            self.choice.value = response
+            self._show(response)

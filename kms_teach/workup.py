@@ -16,9 +16,12 @@ in the file is a lab value. Pure model layer: no plotting and no widgets are
 imported here, and no HTML is produced (content text is Markdown, rendered by
 the view through :func:`kms_teach.markup.to_html`).
 
-Scoring (numbers in the file's ``scoring`` block): each test ordered earns the
-points of its verdict (an essential test not ordered earns nothing); the test
-section is that sum, kept between 0 and the best total the budget allows.
+Scoring (numbers in the file's ``scoring`` block): an essential test ordered
+earns its points, an unhelpful or harmful one loses its (negative) points, and
+a helpful test is judged in the debrief but neither earns nor costs points, so
+filling the test budget is not rewarded for its own sake; the best test score
+is ordering every essential test and nothing harmful. The test section is kept
+between 0 and that best.
 The diagnosis earns 1 if correct, the plan the credit of its verdict, and the
 overall score is the weighted mean of the three sections' fractions.
 """
@@ -182,9 +185,9 @@ class Workup:
 
     @property
     def max_test_points(self) -> float:
-        """The best test score the budget allows: the highest positive points, ``budget`` of them."""
-        gains = sorted((self.test_points[t.verdict] for t in self.tests if self.test_points[t.verdict] > 0),
-                       reverse=True)
+        """The best test score: every essential test ordered (at most ``budget`` of them), nothing else needed."""
+        gains = sorted((self.test_points[t.verdict] for t in self.tests
+                        if t.essential and self.test_points[t.verdict] > 0), reverse=True)
         return float(sum(gains[: self.budget]))
 
 
@@ -525,6 +528,15 @@ class DebriefEntry:
         return f"{_STEP_LABELS[self.step]}: {self.label} - {self.verdict}. {self.reason}{cites}"
 
 
+def _points(value: float) -> str:
+    return f"{value:+g}".replace("-", "\u2212")
+
+
+def _missed_worth(debrief: "Debrief", entry: DebriefEntry) -> float:
+    """Points an essential test would have earned (the missed entry itself carries 0)."""
+    return debrief.essential_points.get(entry.id, 0.0)
+
+
 @dataclass(frozen=True)
 class Debrief:
     """Every decision judged, and the scores.
@@ -536,11 +548,30 @@ class Debrief:
     entries: tuple[DebriefEntry, ...]
     sections: Mapping[str, tuple[float, float]]
     score: float
+    #: Points each essential test earns when ordered (to say what a missed one cost).
+    essential_points: Mapping[str, float] = None  # type: ignore[assignment]
 
     @property
     def missed(self) -> tuple[DebriefEntry, ...]:
         """Essential tests that were not ordered."""
         return tuple(e for e in self.entries if e.verdict == "missed")
+
+    @property
+    def lost(self) -> tuple[str, ...]:
+        """Where points were lost, one sentence per test or decision (empty for full marks)."""
+        lines = []
+        got, best = self.sections["tests"]
+        for e in self.entries:
+            if e.step == "tests" and e.verdict == "missed":
+                lines.append(f"Tests: {e.label} was not ordered but is essential "
+                             f"({_points(e.points - _missed_worth(self, e))} of the {best:g} test points).")
+            elif e.step == "tests" and e.points < 0:
+                lines.append(f"Tests: {e.label} was ordered but is {e.verdict} here ({_points(e.points)} test points).")
+            elif e.step == "diagnosis" and e.points < 1:
+                lines.append(f"Diagnosis: {e.label} is not the best answer (0 of 1).")
+            elif e.step == "plan" and e.points < 1:
+                lines.append(f"Plan: {e.label} is {e.verdict}, not the best plan ({e.points:g} of 1).")
+        return tuple(lines)
 
     @property
     def score_text(self) -> str:
@@ -672,6 +703,8 @@ class WorkupSession:
         for test in w.tests:
             if test.id in self.ordered:
                 points = w.test_points[test.verdict]
+                if points > 0 and not test.essential:
+                    points = 0.0  # helpful but not needed: judged, not scored (no reward for filling the budget)
                 got += points
                 entries.append(DebriefEntry("tests", test.id, test.label, test.verdict, test.debrief,
                                             test.citations, points))
@@ -707,7 +740,8 @@ class WorkupSession:
         score = (sum(weights[k] * (g / b if b else 1.0) for k, (g, b) in sections.items()) / total
                  if total else 0.0)
         self.step = "done"
-        return Debrief(entries=tuple(entries), sections=sections, score=score)
+        essential = {t.id: w.test_points[t.verdict] for t in w.tests if t.essential}
+        return Debrief(entries=tuple(entries), sections=sections, score=score, essential_points=essential)
 
     @staticmethod
     def _option(decision: Decision, option_id, what: str) -> Choice:

@@ -219,8 +219,11 @@ class CaseWorkup(_Explorer):
         for e in self.debrief.entries:
             items.append(f"<li><strong>{escape_text(e.step.capitalize())}: {escape_text(e.label)}</strong> "
                          f"({html.escape(_VERDICT_WORDS[e.verdict])}){to_html(e.reason)}{_cites(e.citations)}</li>")
+        lost = "".join(f"<li>{escape_text(line)}</li>" for line in self.debrief.lost)
+        lost = (f"<p><strong>Where points were lost</strong></p><ul>{lost}</ul>" if lost
+                else "<p>No points were lost.</p>")
         self.debrief_view.value = _status(f"<ul>{''.join(items)}</ul><p><strong>{html.escape(self.debrief.score_text)}"
-                                          "</strong></p>")
+                                          f"</strong></p>{lost}")
         self._say(self.debrief.score_text)
         self._enable()
 
