@@ -392,6 +392,21 @@ def _summary_html(text: str) -> str:
     return f'<div role="status" aria-live="polite"><strong>Summary:</strong> {html.escape(text)}</div>'
 
 
+def _toggle_play(explorer, change, play_course) -> None:
+    """Start or stop stepping an explorer's day slider from the kernel (the Play toggle's handler)."""
+    _show_play_state(explorer.play, change["new"])  # the button says what pressing it does next
+    if not change["new"]:
+        return
+    if explorer.day.value >= explorer.day.max:
+        explorer.day.value = 0
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # no event loop (a plain script): nothing can run in the background
+        explorer.play.value = False
+        return
+    explorer._player = loop.create_task(play_course())
+
+
 class _Explorer:
     """Shared display plumbing: an explorer shows as its ``widget``."""
 
@@ -482,17 +497,7 @@ class PlateletTrappingExplorer(_Explorer):
     PLAY_INTERVAL = 0.4  # seconds per day while playing
 
     def _on_play(self, change):
-        _show_play_state(self.play, change["new"])  # the button says what pressing it does next
-        if not change["new"]:
-            return
-        if self.day.value >= self.day.max:
-            self.day.value = 0
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # no event loop (a plain script): nothing can run in the background
-            self.play.value = False
-            return
-        self._player = loop.create_task(self.play_course())
+        _toggle_play(self, change, self.play_course)
 
     async def play_course(self) -> None:
         """Advance one day every :attr:`PLAY_INTERVAL` seconds until the end or a pause."""
@@ -579,17 +584,7 @@ class SchematicExplorer(_Explorer):
         return 1 if self.days <= 84 else 7
 
     def _on_play(self, change):
-        _show_play_state(self.play, change["new"])  # the button says what pressing it does next
-        if not change["new"]:
-            return
-        if self.day.value >= self.day.max:
-            self.day.value = 0
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self.play.value = False
-            return
-        self._player = loop.create_task(self._play_course())
+        _toggle_play(self, change, self._play_course)
 
     async def _play_course(self) -> None:
         while self.play.value and self.day.value < self.day.max:
