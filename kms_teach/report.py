@@ -304,7 +304,7 @@ def item_statistics(matrix: np.ndarray, item_ids: Sequence[str]) -> list[ItemSta
             best = float(((np.sort(x) - x.mean()) * (np.sort(rest) - rest.mean())).mean())
             efficiency = 100.0 * covariance / best if best > 0 else None
         stats = ItemStatistics(item_id, n, facility, sd, None if r is None else 100.0 * r, efficiency)
-        if stats.discrimination_index is not None and stats.discrimination_index < 0:
+        if stats.discrimination_index is not None and stats.discrimination_index < 0 and n >= 5:
             stats.flags.append("negative discrimination: learners who did well elsewhere did worse here; "
                                "check the key and the wording")
         if n >= 5 and facility < 10:
@@ -482,7 +482,9 @@ class ClassReport:
     def summary_lines(self) -> list[str]:
         """A few lines for a terminal: counts, alpha and flagged items."""
         scores = self.learner_scores
-        lines = [f"{len(self.learners)} learners, {len(self.items)} items, {len(self.skipped)} files skipped"]
+        skipped = len(self.skipped)
+        lines = [f"{len(self.learners)} learners, {len(self.items)} items, {skipped} file{'' if skipped == 1 else 's'} "
+                 "skipped"]
         if scores:
             lines.append(f"mean score {100 * np.mean(scores):.1f}%, median {100 * np.median(scores):.1f}%")
         if self.alpha is not None:
