@@ -1,8 +1,9 @@
 """Helpers shared by the loaders of content files (questions, workups).
 
-Line numbers come from PyYAML's composed node tree, so every problem can be
-reported as ``file:line: item: field: message``; JSON Schema errors are turned
-into plain words. Pure Python: no plotting, no widgets.
+Files are read by the one safe loader, :func:`kms_teach._assets.load_content`,
+which also gives the line of every value, so every problem can be reported as
+``file:line: item: field: message``; JSON Schema errors are turned into plain
+words here. Pure Python: no plotting, no widgets.
 """
 
 from __future__ import annotations
@@ -10,45 +11,16 @@ from __future__ import annotations
 import re
 from typing import Mapping, Sequence
 
-import yaml
+__all__ = ["RAW_HTML", "line_for", "missing_field", "schema_message"]
 
-__all__ = ["RAW_HTML", "parse_yaml", "line_map", "line_for", "missing_field", "schema_message"]
-
-# libyaml (C) parses the bank about ten times faster than pure Python; both give the same nodes.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def parse_yaml(text: str):
-    """Parse once: the node tree (for line numbers) and the plain data built from it.
-
-    Raises ``yaml.YAMLError`` for text that is not YAML.
-    """
-    node = yaml.compose(text, Loader=_Loader)
-    if node is None:
-        return None, None
-    return node, yaml.SafeLoader("").construct_document(node)
-
-# Any tag-like text: Markdown escapes it when shown, but a content file should not hold it at all.
-RAW_HTML = re.compile(r"<\s*/?\s*[a-zA-Z!?][^>]*>|&#|javascript:|data:text/html", re.IGNORECASE)
-
-
-def line_map(node, path=(), out=None) -> dict[tuple, int]:
-    """Map every path in a composed YAML node tree to its 1-based line."""
-    out = {} if out is None else out
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            k = key.value
-            out[path + (k,)] = key.start_mark.line + 1
-            line_map(value, path + (k,), out)
-            out[path + (k,)] = key.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, value in enumerate(node.value):
-            line_map(value, path + (i,), out)
-    return out
+# Raw HTML, entities, script-capable addresses, unsafe MathJax commands, invisible characters:
+# the renderer neutralises them, but a content file should not hold them at all. ``search``
+# returns a finding whose ``reason`` is the message (see kms_teach.markup.content_problem).
+from .markup import UNSAFE_CONTENT as RAW_HTML  # noqa: E402
 
 
 def line_for(lines: Mapping[tuple, int], path: Sequence) -> int:
+    """Line of ``path`` in a file's line map, or of its nearest enclosing value that has one."""
     path = tuple(path)
     while path and path not in lines:
         path = path[:-1]

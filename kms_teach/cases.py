@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from ._assets import AssetError, assets_dir, read_yaml, require
+from ._assets import AssetError, assets_dir, line_of, read_yaml, require, with_lines
 from .parameters import load_parameters
 
-__all__ = ["Case", "Activity", "load_case", "case_names", "list_cases", "DRIVERS", "STARTING_STATES"]
+__all__ = ["Case", "Activity", "load_case", "case_names", "list_cases", "DRIVERS", "STARTING_STATES",
+           "CASE_FIELDS", "ACTIVITY_FIELDS"]
 
 #: What the case's "activity" stands for.
 DRIVERS = {
@@ -127,29 +128,66 @@ def _load_cached(path: str, _mtime_ns: int) -> Case:
     return _load(Path(path))
 
 
+#: Every key a case file may hold. A key not listed is refused (a misspelt optional key would
+#: otherwise do nothing, silently). Add new optional fields here, with their checks in _load.
+CASE_FIELDS = (
+    "name", "title", "description", "diagnosis", "driver", "age_days", "weight_kg",
+    "starting_state", "narrative", "activity", "parameters", "teaching_points", "citations", "standard_care",
+)
+#: Every key a case's ``activity`` block may hold: the fields of :class:`Activity`.
+ACTIVITY_FIELDS = tuple(f.name for f in fields(Activity))
+
+
 def _number(mapping, key, path, item, *, low=-math.inf, high=math.inf, default=...):
     value = require(mapping, key, float, path=path, item=item, default=default)
     if value is None:
         return None
     if not (math.isfinite(value) and low <= value <= high):
-        raise AssetError(path, f"must lie between {low:g} and {high:g}, not {value:g}", item=item, field=key)
+        raise AssetError(path, f"must lie between {low:g} and {high:g}, not {value:g}", item=item, field=key,
+                         line=line_of(mapping, key))
     return value
 
 
 def _choice(mapping, key, choices, path, item):
     value = require(mapping, key, str, path=path, item=item)
     if value not in choices:
-        raise AssetError(path, f"must be one of {', '.join(choices)}, not {value!r}", item=item, field=key)
+        raise AssetError(path, f"must be one of {', '.join(choices)}, not {_short(value)}", item=item, field=key,
+                         line=line_of(mapping, key))
     return value
 
 
+def _text(mapping, key, path, item, *, default=...):
+    value = require(mapping, key, str, path=path, item=item, default=default)
+    if isinstance(value, str) and not value.strip():
+        raise AssetError(path, "must not be empty", item=item, field=key, line=line_of(mapping, key))
+    return value
+
+
+def _reject_unknown(mapping, allowed, path, item, where=""):
+    for key in mapping:
+        if key not in allowed:
+            raise AssetError(path, f"unknown field {_short(key)}; valid fields: {', '.join(allowed)}",
+                             item=item, field=f"{where}{key}", line=line_of(mapping, key))
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+@with_lines  # every AssetError names its line
 def _load(path: Path) -> Case:
-    data = read_yaml(path)
+    data = read_yaml(path)  # the safe loader: no aliases, bounded size and depth, no nan/inf
     if not isinstance(data, dict):
-        raise AssetError(path, "must be a mapping of case fields")
-    item = str(data.get("name") or path.stem)
+        raise AssetError(path, "must be a mapping of case fields", line=1)
+    item = path.stem  # a valid case's name; named so even when the name in the file is wrong
+    _reject_unknown(data, CASE_FIELDS, path, item)
     name = require(data, "name", str, path=path, item=item)
+    if name != path.stem:  # the name is how lessons, questions and work-ups find the file
+        raise AssetError(path, f"must equal the file name {path.stem!r}, not {_short(name)}", item=item,
+                         field="name", line=line_of(data, "name"))
     act = require(data, "activity", dict, path=path, item=item)
+    _reject_unknown(act, ACTIVITY_FIELDS, path, item, "activity.")
     where = f"{item} activity"
     activity = Activity(
         severity=_number(act, "severity", path, where, low=0, high=5),
@@ -162,33 +200,39 @@ def _load(path: Path) -> Case:
     table = load_parameters()
     for key, value in overrides.items():
         if key not in table:
-            raise AssetError(path, f"unknown parameter {key!r}; valid: {', '.join(table)}", item=item, field="parameters")
+            raise AssetError(path, f"unknown parameter {_short(key)}; valid: {', '.join(table)}", item=item,
+                             field="parameters", line=line_of(overrides, key))
         p = table[key]
         _number(overrides, key, path, f"{item} parameters", low=p.low, high=p.high)
     citations = require(data, "citations", list, path=path, item=item)
     if not citations or not all(isinstance(c, str) and c.strip() for c in citations):
-        raise AssetError(path, "must be a non-empty list of citation strings", item=item, field="citations")
+        raise AssetError(path, "must be a non-empty list of citation strings", item=item, field="citations",
+                         line=line_of(data, "citations"))
     points = require(data, "teaching_points", list, path=path, item=item, default=[])
+    if not all(isinstance(p, str) and p.strip() for p in points):
+        raise AssetError(path, "must be a list of text", item=item, field="teaching_points",
+                         line=line_of(data, "teaching_points"))
     standard_care = require(data, "standard_care", list, path=path, item=item, default=[])
     from .treatments import parse_treatment  # late: treatments does not depend on cases
     for spec in standard_care:
         try:
             parse_treatment(spec)
         except ValueError as exc:
-            raise AssetError(path, str(exc), item=item, field="standard_care") from None
+            raise AssetError(path, str(exc), item=item, field="standard_care",
+                             line=line_of(data, "standard_care")) from None
     return Case(
         name=name,
-        title=require(data, "title", str, path=path, item=item),
-        description=require(data, "description", str, path=path, item=item),
-        diagnosis=require(data, "diagnosis", str, path=path, item=item),
+        title=_text(data, "title", path, item),
+        description=_text(data, "description", path, item),
+        diagnosis=_text(data, "diagnosis", path, item),
         driver=_choice(data, "driver", DRIVERS, path, item),
         age_days=_number(data, "age_days", path, item, low=0, high=3650),
         weight_kg=_number(data, "weight_kg", path, item, low=0.3, high=50),
-        narrative=" ".join(require(data, "narrative", str, path=path, item=item).split()),
+        narrative=" ".join(_text(data, "narrative", path, item).split()),
         starting_state=_choice(data, "starting_state", STARTING_STATES, path, item),
         activity=activity,
         parameters={k: float(v) for k, v in overrides.items()},
-        teaching_points=tuple(str(p) for p in points),
+        teaching_points=tuple(points),
         citations=tuple(citations),
         path=str(path),
         standard_care=tuple(standard_care),

@@ -11,17 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
-import yaml
-
-from ._assets import AssetError
+from ._assets import AssetError, load_content, read_yaml
 from .questions import Problem, lint_bank, read_question_file
 
-__all__ = ["check_paths"]
+__all__ = ["check_paths", "bank_statistics"]
 
 _SINGLE_FILES = ("parameters.yaml", "treatments.yaml", "reference_ranges.yaml", "validation.yaml")
 
 
 def _classify(path: Path) -> str | None:
+    if path.suffix == ".md":  # a lesson source (MyST paired with .ipynb); other Markdown is skipped
+        from .lessons import is_lesson_source
+
+        return "lesson" if is_lesson_source(path) else None
     if path.suffix not in (".yaml", ".yml"):
         return None
     if path.name in _SINGLE_FILES:
@@ -35,8 +37,8 @@ def _classify(path: Path) -> str | None:
     if path.name == "references.yaml":
         return "references"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data = read_yaml(path)  # the safe loader; a broken file is reported by _check_other
+    except AssetError:
         return "unknown"
     if isinstance(data, dict) and "questions" in data:
         return "questions"
@@ -64,22 +66,16 @@ def _expand(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, str]], list[P
 def _line_of(path: Path, item: str | None, field: str | None) -> int:
     """Best-effort line of ``item``/``field`` for loaders that only name them."""
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        lines = load_content(path, lenient=True).lines
+    except AssetError:
         return 1
     line = 1
-    keys = [k for k in (item, field) if k]
+    keys = [k.split()[-1] for k in (item, field) if k]
     for start in (0, 1):  # the item may be a top-level key (parameters) or the file itself (a case)
-        current, found = node, None
-        for key in keys[start:]:
-            if not isinstance(current, yaml.MappingNode):
+        for end in range(len(keys), start, -1):  # the field if it is there, else its item
+            if tuple(keys[start:end]) in lines:
+                line = max(line, lines[tuple(keys[start:end])])
                 break
-            match = next(((k, v) for k, v in current.value if k.value == key.split()[-1]), None)
-            if match is None:
-                break
-            found, current = match[0].start_mark.line + 1, match[1]
-        if found:
-            line = max(line, found)
     return line
 
 
@@ -103,6 +99,10 @@ def _check_other(path: Path, kind: str) -> list[Problem]:
         "reference_ranges": load_reference_ranges,
     }
     if kind == "unknown":
+        try:
+            load_content(path)
+        except AssetError as exc:  # unreadable or refused by the safe loader: say why
+            return [_from_asset_error(path, exc)]
         return [Problem(str(path), 1, "(file)", "-",
                         "not a question, case, workup, references, parameters, treatments, reference_ranges or validation file")]
     try:
@@ -116,15 +116,15 @@ def _check_other(path: Path, kind: str) -> list[Problem]:
 
 def _check_references(path: Path) -> list[Problem]:
     try:
-        entries = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        return [Problem(str(path), 1, "(file)", "-", f"not readable YAML ({exc.__class__.__name__})")]
+        content = load_content(path)
+    except AssetError as exc:
+        return [_from_asset_error(path, exc)]
+    entries = content.data
     if not isinstance(entries, list):
         return [Problem(str(path), 1, "(file)", "-", "must be a list of sources")]
-    node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     problems, keys = [], set()
     for index, entry in enumerate(entries):
-        line = node.value[index].start_mark.line + 1
+        line = content.lines.get((index,), 1)
         item = entry.get("key", f"(entry {index + 1})") if isinstance(entry, dict) else f"(entry {index + 1})"
         for field in ("key", "match", "reference"):
             if not isinstance(entry, dict) or not isinstance(entry.get(field), str) or not entry[field].strip():
@@ -138,7 +138,8 @@ def _check_references(path: Path) -> list[Problem]:
 
 def check_paths(paths: Iterable[str | Path]) -> list[Problem]:
     """Check every content file under ``paths``; return the problems (empty when clean)."""
-    files, problems = _expand(paths)
+    paths_seen = list(paths)
+    files, problems = _expand(paths_seen)
     questions = []
     question_dirs = set()
     for path, kind in files:
@@ -148,6 +149,11 @@ def check_paths(paths: Iterable[str | Path]) -> list[Problem]:
             problems.extend(check_workup_file(path))
         elif kind == "references":
             problems.extend(_check_references(path))
+        elif kind == "lesson":
+            from .lessons import check_lesson
+
+            references = next((p for p, k in files if k == "references"), None)
+            problems.extend(check_lesson(path, references))
         elif kind == "questions":
             found, trouble = read_question_file(path)
             questions.extend(found)
@@ -156,7 +162,9 @@ def check_paths(paths: Iterable[str | Path]) -> list[Problem]:
         else:
             problems.extend(_check_other(path, kind))
     where = sorted(question_dirs)[0] if len(question_dirs) == 1 else "question bank"
-    problems.extend(lint_bank(questions, where=where))
+    # Objective coverage is a property of a whole bank, not of one file checked alone.
+    whole_bank = any(Path(p).is_dir() for p in paths_seen)
+    problems.extend(lint_bank(questions, where=where, coverage=whole_bank))
     problems.extend(_check_citations(questions, [p for p, kind in files if kind == "references"]))
     return problems
 
@@ -167,10 +175,11 @@ def _check_citations(questions, reference_files) -> list[Problem]:
 
     path = reference_files[0] if reference_files else assets_dir() / "references.yaml"
     try:
-        entries = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        entries = read_yaml(path)
+    except AssetError:
         return []  # reported by _check_references when it was asked for
-    matches = [e["match"] for e in entries or [] if isinstance(e, dict) and isinstance(e.get("match"), str)]
+    entries = entries if isinstance(entries, list) else []
+    matches = [e["match"] for e in entries if isinstance(e, dict) and isinstance(e.get("match"), str)]
     problems = []
     for q in questions:
         for i, citation in enumerate(q.citations):
@@ -178,3 +187,15 @@ def _check_citations(questions, reference_files) -> list[Problem]:
                 problems.append(Problem(q.path, q.line, q.id, f"citations.{i}",
                                         f"{citation[:60]!r} names no source in {path}; add the source there first"))
     return problems
+
+
+def bank_statistics(paths: Iterable[str | Path]) -> str:
+    """``kms-teach check --stats``: key positions, key-length shares beside chance, Bloom mix, coverage."""
+    from .questions import bank_stats, format_stats
+
+    files, _ = _expand(paths)
+    questions = []
+    for path, kind in files:
+        if kind == "questions":
+            questions.extend(read_question_file(path)[0])
+    return format_stats(bank_stats(questions))

@@ -218,7 +218,7 @@ _hours = _with_units(_number_in_range(0, MAX_DAYS * 24, f"a number of hours from
                                       "(greater than 0) or with a unit (1d, 1w)", smallest=MIN_EVERY_HOURS), 1 / 24)
 _count = _whole_number(1, MAX_COHORT)
 _seed = _whole_number(0, MAX_SEED)
-_lesson = _whole_number(0, 4, "a lesson number from 0 to 4")
+_lesson = _whole_number(0, 6, "a lesson number from 0 to 6")
 _port = _whole_number(1, 65535, "a port number from 1 to 65535")
 
 
@@ -830,7 +830,7 @@ def _add_selection_arguments(command):
     command.add_argument("--id", action="append", default=[], metavar="ID", dest="ids", help="an item id; repeatable")
     command.add_argument("--difficulty", action="append", default=[], choices=("easy", "medium", "hard"),
                          help="easy, medium or hard; repeatable")
-    command.add_argument("--lesson", type=_lesson, metavar="N", help="items tagged for lesson N (0-4)")
+    command.add_argument("--lesson", type=_lesson, metavar="N", help="items tagged for lesson N (0-6)")
     command.add_argument("--n", type=_count, default=None, help="draw this many of the matching items")
     command.add_argument("--seed", type=_seed, default=0, help="random seed for --n (default 0)")
     command.add_argument("--bank", default=None, metavar="DIR",
@@ -920,6 +920,9 @@ def _run_quiz(args, reply) -> int:
 def _add_check_arguments(chk):
     chk.add_argument("paths", nargs="*", metavar="PATH",
                      help="files or folders to check (default: the installed assets folder)")
+    chk.add_argument("--stats", action="store_true",
+                     help="also print the bank's key positions, key-length shares beside chance, "
+                          "Bloom mix and items per objective")
 
 
 def _run_check(args, reply) -> int:
@@ -929,16 +932,20 @@ def _run_check(args, reply) -> int:
     override = os.environ.get("KMS_TEACH_ASSETS")
     if not args.paths and override and _kind(override) != "folder":
         raise UsageError(f"KMS_TEACH_ASSETS={override}: no such folder (unset it to check the installed assets)")
-    paths = args.paths or [str(assets_dir())]
+    paths = args.paths or [str(assets_dir()), *_lesson_folder()]
     for path in paths:
         kind = _kind(path)
         if kind is None:
             raise ProblemsFound(f"argument PATH: {_echo(path)}: no such file or folder")
         if kind not in ("file", "folder"):
             raise UsageError(f"argument PATH: {_echo(path)} is a {kind}, not a content file or folder")
-        if kind == "folder" and not _yaml_files(path, recursive=True):
+        if kind == "folder" and not _yaml_files(path, recursive=True) and not _lesson_sources(path):
             raise ProblemsFound(f"no content files (*.yaml, *.yml) in {_echo(path)}; nothing was checked")
     problems = check_paths(paths)
+    if args.stats:
+        from .check import bank_statistics
+
+        reply.write(bank_statistics(paths) + "\n")
     for problem in problems:
         reply.write(f"{problem}\n")
     if problems:
@@ -946,6 +953,20 @@ def _run_check(args, reply) -> int:
         return EXIT_PROBLEMS
     reply.write(f"No problems found in {', '.join(str(p) for p in paths)}.\n")
     return EXIT_OK
+
+
+def _lesson_folder() -> list[str]:
+    """``notebooks/`` beside the assets of a repository checkout (lessons are not installed)."""
+    from ._assets import assets_dir
+
+    folder = Path(assets_dir()).resolve().parent / "notebooks"
+    return [str(folder)] if folder.is_dir() else []
+
+
+def _lesson_sources(path) -> bool:
+    from .lessons import is_lesson_source
+
+    return any(is_lesson_source(p) for p in Path(path).glob("*.md"))
 
 
 def voila_template_root():
@@ -966,7 +987,9 @@ def voila_template_root():
 #: ``port_retries=0``: Voila would otherwise quietly serve on another port.
 VOILA_FLAGS = ("--Voila.ip=127.0.0.1", "--Voila.port_retries=0", "--MappingKernelManager.cull_interval=10",
                "--MappingKernelManager.cull_idle_timeout=300",
-               "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension")
+               "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension",
+               # jupytext's JupyterLab extension (paired lesson sources) fails in Voila's page
+               "--VoilaConfiguration.extension_denylist=jupyterlab-jupytext")
 
 
 def _add_voila_arguments(vo):

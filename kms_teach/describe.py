@@ -102,6 +102,20 @@ def describe_course(result, lab: str, start_day: float | None = None, end_day: f
     return sentence
 
 
+def describe_standard_care(case) -> str:
+    """A sentence naming the treatment every infant with this case receives, or ''."""
+    from .treatments import load_treatments, parse_treatment
+
+    if not case.standard_care:
+        return ""
+    catalogue = load_treatments()
+    parts = []
+    for spec in case.standard_care:
+        event = parse_treatment(spec)
+        parts.append(f"{catalogue[event.name].label.lower()} from day {event.start_day:g}")
+    return f"Treated with {' and '.join(parts)}. "
+
+
 def describe_panel(panel: "labs.LabPanel") -> str:
     """Summarise a lab panel: the abnormal results first, in words."""
     abnormal = [r for r in panel if r.flag]

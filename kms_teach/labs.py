@@ -34,7 +34,7 @@ Between the published ages, limits are interpolated linearly; before the first
 and after the last published age the nearest values are held flat.
 
 A range is marked *approximate* when any published value it rests on is
-tagged M (recalled from memory in the source pack, unchecked) or D (derived),
+tagged M (not yet checked against the published table: approximate) or D (derived),
 or when it is interpolated between two published ages whose limits differ,
 because an interpolated limit is itself a derived number. Interpolating
 between two equal verified limits derives nothing, so it does not count.
@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._assets import AssetError, assets_dir, read_yaml, require
+from ._assets import AssetError, assets_dir, read_yaml, require, with_lines
 
 __all__ = [
     "ANALYTES",
@@ -84,7 +84,7 @@ UNIT_SYSTEMS: tuple[str, ...] = ("SI", "conventional")
 #: Evidence tags of the medical reference pack (same meaning as in parameters.py).
 EVIDENCE_TAGS: dict[str, str] = {
     "V": "verified in a located source",
-    "M": "from memory in the source pack: approximate",
+    "M": "not yet checked against the published table: approximate",
     "D": "derived (arithmetic or an assumption), not a published value",
 }
 
@@ -238,6 +238,7 @@ def _default_ranges() -> Mapping[str, AnalyteRanges]:
     return _parse(assets_dir() / FILENAME)
 
 
+@with_lines  # every AssetError names its line
 def _parse(path: Path) -> Mapping[str, AnalyteRanges]:
     data = read_yaml(path)
     if not isinstance(data, dict):
@@ -368,7 +369,7 @@ def _number(mapping, field, path, item, where) -> float:
 
 
 def _evidence(raw, path, item, field, single=False) -> Any:
-    tags = "V (verified), M (from memory) or D (derived)"
+    tags = "V (verified), M (approximate, not re-checked) or D (derived)"
     if raw is None:
         raise AssetError(path, f"is missing; use {tags}", item=item, field=field)
     per_value = isinstance(raw, dict) and not single
@@ -804,7 +805,8 @@ class LabPanel(Sequence):
         if not rows:
             out.append("(no results)")
         if any(r.approximate for r in self._results):
-            out.append("~ approximate range (from memory in the source pack / derived, e.g. interpolated between ages)")
+            out.append("~ approximate range (a limit not yet checked against its published table, or interpolated between published ages)")
+        out.append("Flags compare the unrounded result, so a value shown on a limit may still be flagged.")
         out.append("Reference ranges and critical limits depend on the laboratory; use the range on the report.")
         return "\n".join(out)
 

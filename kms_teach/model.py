@@ -277,10 +277,12 @@ def simulate_cohort(
         raise ValueError(f"cohort size must be a whole number from 1 to 200000, not {n!r}")
     p = _case_parameters(case, parameters)
     rng = np.random.default_rng(seed)
-    z = rng.standard_normal((2, int(n)))
+    z = rng.standard_normal((3, int(n)))
     severity = case.activity.severity * np.exp(p["cohort_severity_sd"] * z[0])
     sensitivity = np.exp(p["cohort_sensitivity_sd"] * z[1])
-    out = _run(case, events, p, days, every_hours, severity, sensitivity)
+    # how large a remnant escapes treatment varies between tumours, independently of sensitivity
+    residual_scale = np.exp(p["cohort_residual_sd"] * z[2])
+    out = _run(case, events, p, days, every_hours, severity, sensitivity, residual_scale)
     day = out.pop("day")
     out.pop("age_days")
     series = {k: np.ascontiguousarray(v.T) for k, v in out.items()}
@@ -469,6 +471,7 @@ class _Rates:
         self.tau_bulk = p["tumour_remodelling_time"]
         self.regrowth = p["tumour_regrowth_rate"]
         self.residual = p["tumour_residual"]
+        self.extinction = p["tumour_extinction"]
 
 
 def _balance(b, q, c):
@@ -527,7 +530,7 @@ def _check_memory(n: int, days: float, every_hours: float) -> None:
             "or a longer sampling interval (--every)")
 
 
-def _run(case, events, p, days, every_hours, severity, sensitivity):
+def _run(case, events, p, days, every_hours, severity, sensitivity, residual_scale=1.0):
     step, per_output, n_steps = _grid(days, every_hours)
     n = severity.shape[0] if isinstance(severity, np.ndarray) else 1
     _check_memory(n, days, every_hours)
@@ -563,7 +566,7 @@ def _run(case, events, p, days, every_hours, severity, sensitivity):
             hb = labs.expected_value("hemoglobin", case.age_days + lo * step)
             state = _apply(actions[lo], state, hb)
         block = {k: v[lo:hi] for k, v in inputs.items()}
-        state, kept = _advance(state, r, step, block, lo, per_output, severity, sensitivity, cohort)
+        state, kept = _advance(state, r, step, block, lo, per_output, severity, sensitivity, cohort, residual_scale)
         samples.extend(kept)
         lo = hi
     if n_steps in actions:
@@ -578,7 +581,7 @@ def _run(case, events, p, days, every_hours, severity, sensitivity):
     return {"day": day, "age_days": age, **_lab_values(p, pools, age, cohort)}
 
 
-def _advance(state, r: _Rates, step, block, offset, per_output, severity, sensitivity, cohort):
+def _advance(state, r: _Rates, step, block, offset, per_output, severity, sensitivity, cohort, residual_scale=1.0):
     """Advance every pool across one block of steps.
 
     Returns the final state and the states at the start of each step whose
@@ -601,7 +604,7 @@ def _advance(state, r: _Rates, step, block, offset, per_output, severity, sensit
     else:  # equal time constants: the limit of the expressions above
         cross_end = (step / tau_v) * e_v
         cross_mean = (tau_v / step) * (1.0 - e_v * (1.0 + step / tau_v))
-    growth, half, residual = r.regrowth, 0.5 * step, r.residual
+    growth, half, residual, extinction = r.regrowth, 0.5 * step, r.residual * residual_scale, r.extinction
     if cohort:
         scale = severity * block["drive"][:, None] * block["swelling"][:, None]
         cut = np.exp(-(np.multiply.outer(block["drug_cut"], sensitivity) + block["fixed_cut"][:, None]))
@@ -613,21 +616,24 @@ def _advance(state, r: _Rates, step, block, offset, per_output, severity, sensit
         exp, expm1 = math.exp, math.expm1
     m_path, a_path, v_path, a_mean, v_mean = [mass], [activity], [bulk], [], []
     for factor, k in rows:
-        # Mass: dm/dt = g m (1 - m) - k m * m / (m + residual). Treatment reaches a shrinking tumour
-        # less well, so regression levels off at a small remnant. The reach factor is taken at a
-        # predicted mid-step mass (an Euler half step), then the logistic (Bernoulli) equation is
-        # solved exactly over the step with its coefficients held: one exp and one expm1 per step.
+        # Mass: dm/dt = g m (1 - m) (m - E)/(m + E) - k m * m / (m + residual). Treatment reaches a
+        # shrinking tumour less well, so regression levels off at a small remnant; a remnant below
+        # E (extinction) cannot sustain itself and dies out. Both factors are taken at a predicted
+        # mid-step mass (an Euler half step), then the logistic (Bernoulli) equation is solved
+        # exactly over the step with its coefficients held: one exp and one expm1 per step.
         k0 = k * mass / (mass + residual)
-        m_half = mass * (1.0 + (growth * (1.0 - mass) - k0) * half)
+        g0 = growth * (mass - extinction) / (mass + extinction)
+        m_half = mass * (1.0 + (g0 * (1.0 - mass) - k0) * half)
         k = k * m_half / (m_half + residual)
-        a = growth - k
+        g = growth * (m_half - extinction) / (m_half + extinction)
+        a = g - k
         if cohort:
             a = np.where(np.abs(a) < 1e-12, 1e-12, a)
         elif -1e-12 < a < 1e-12:
             a = 1e-12
         x = a * half
         e_half, phi_half = exp(x), expm1(x) / a
-        gm = growth * mass
+        gm = g * mass
         a_target = factor * mass * e_half / (1.0 + gm * phi_half)
         mass = mass * e_half * e_half / (1.0 + gm * phi_half * (1.0 + e_half))
         da, dv = activity - a_target, bulk - a_target

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from ._assets import AssetError, assets_dir, read_yaml, require
+from ._assets import AssetError, assets_dir, read_yaml, require, with_lines
 
 __all__ = [
     "Parameter",
@@ -94,6 +94,7 @@ def _default_table() -> tuple[tuple[str, Parameter], ...]:
     return tuple(_load(assets_dir() / "parameters.yaml").items())
 
 
+@with_lines  # every AssetError names its line
 def _load(path: Path) -> dict[str, Parameter]:
     data = read_yaml(path)
     if not isinstance(data, dict) or not data:

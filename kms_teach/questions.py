@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
 import math
 import re
 import sys
@@ -22,10 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-import yaml
-
-from ._assets import assets_dir
-from ._content import RAW_HTML, line_for, line_map, missing_field, parse_yaml, schema_message
+from ._assets import AssetError, assets_dir, load_content, read_json
+from ._content import RAW_HTML, line_for, missing_field, schema_message
 
 __all__ = [
     "Problem",
@@ -44,9 +41,53 @@ __all__ = [
     "Consequence",
     "expected_value",
     "parse_number",
+    "OBJECTIVES",
+    "BLOOM_LEVELS",
+    "panel_text",
+    "bank_stats",
+    "format_stats",
 ]
 
 QUESTION_TYPES = ("multiple_choice", "many_choice", "numeric", "ordering")
+BLOOM_LEVELS = ("remember", "understand", "apply", "analyze")
+
+#: Lesson objective ids shared with the lessons (``LNN.k``: lesson, position in its list).
+OBJECTIVES = {
+    "L00.1": "Run cells in order; restart and run all",
+    "L00.2": "Use the controls from the keyboard",
+    "L00.3": "Define KMP and name KHE and TA",
+    "L00.4": "Interpret flags on a lab report; convert units",
+    "L01.1": "Distinguish KHE/TA from infantile hemangioma",
+    "L01.2": "How often KMP complicates KHE and TA; risk features",
+    "L01.3": "How an active tumour looks and feels; KMP with no skin lesion",
+    "L01.4": "Warning signs that need emergency care",
+    "L01.5": "Historical versus modern mortality",
+    "L02.1": "Normal platelet kinetics; the count as a balance",
+    "L02.2": "Trapping via podoplanin/CLEC-2",
+    "L02.3": "Predict the count when the tumour is more or less active",
+    "L02.4": "Why platelets fall within days, fibrinogen and haemoglobin more slowly",
+    "L02.5": "Compare study thresholds for KMP",
+    "L03.1": "Consumption of fibrinogen and factors; why D-dimer rises",
+    "L03.2": "Interpret D-dimer against the age range and unit",
+    "L03.3": "Why infants become anaemic; Hb against the infant nadir",
+    "L03.4": "Normal PT/aPTT do not rule out consumption",
+    "L03.5": "Distinguish KMP from sepsis-DIC, NAIT, infantile hemangioma and RICH",
+    "L04.1": "Rank treatments by evidence",
+    "L04.2": "Why platelets recover within days and fibrinogen over weeks",
+    "L04.3": "Blood products for bleeding or procedures, not for a number",
+    "L04.4": "Interpret a virtual trial honestly",
+    "L04.5": "Why treatment lasts months; rebound; outlook",
+    "L05.1": "Mixed practice across topics",
+    "L05.2": "Work up an infant and defend each test",
+    "L05.3": "Choose a diagnosis and treatment and explain the course",
+    "L05.4": "Find one's weakest areas",
+    "L06.1": "What response looks like over months and how it is monitored",
+    "L06.2": "Sirolimus safety: troughs, Pneumocystis prophylaxis, infections, vaccines",
+    "L06.3": "Steroid taper and steroid toxicity",
+    "L06.4": "Refractory disease: vincristine, its toxicity and central access; other options",
+    "L06.5": "How long treatment lasts; rebound on stopping and its management",
+    "L06.6": "Long-term sequelae, local complications and emergencies; the team",
+}
 DIFFICULTIES = ("easy", "medium", "hard")
 _LABS = ("platelets", "fibrinogen", "d_dimer", "hemoglobin", "pt", "aptt")
 _TEXT_FIELDS = ("question", "explanation", "objective", "feedback_correct", "feedback_default")
@@ -70,6 +111,12 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.item}: {self.field}: {self.message}"
+
+    @classmethod
+    def from_asset_error(cls, error: AssetError) -> "Problem":
+        """The same problem as the safe loader's :class:`AssetError` (line 1 when it has none)."""
+        return cls(error.path, error.line or 1, str(error.item or "(file)"), str(error.field or "-"),
+                   error.message)
 
 
 @dataclass(frozen=True)
@@ -113,7 +160,10 @@ class Question:
     feedback_default: str = "Not quite."
     misconception: int | None = None
     lessons: tuple[int, ...] = ()
+    bloom: str = ""
+    objectives: tuple[str, ...] = ()
     case: CaseRef | None = None
+    show_flags: bool = True
     consequence_days: float = 28.0
     path: str = ""
     line: int = 0
@@ -180,7 +230,7 @@ class Bank:
         topics : iterable of str, optional
             Topic names (file names in ``assets/questions``).
         lesson : int, optional
-            Items tagged for this lesson (0-4).
+            Items tagged for this lesson (0-6).
         ids : iterable of str, optional
             Exactly these items, in this order (other filters still apply).
         difficulty : str or iterable of str, optional
@@ -246,7 +296,7 @@ def import_jsonschema():
 def _schema_validator():
     jsonschema = import_jsonschema()
 
-    schema = json.loads((assets_dir() / "question.schema.json").read_text(encoding="utf-8"))
+    schema = read_json(assets_dir() / "question.schema.json")
     return jsonschema.Draft202012Validator(schema)
 
 
@@ -256,26 +306,41 @@ def read_question_file(path: str | Path) -> tuple[list[Question], list[Problem]]
     Never raises for bad content; a problem names the file, line, item id and
     field. Items with a problem are left out of the returned questions.
     """
+    questions, problems, _title = _read_topic(path)
+    return questions, problems
+
+
+def _read_topic(path: str | Path) -> tuple[list[Question], list[Problem], tuple[str, str] | None]:
+    """:func:`read_question_file`, plus the file's ``(topic, title)`` when it has a text title."""
     path = Path(path)
     shown = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [Problem(shown, 1, "(file)", "-", f"cannot be read ({exc.__class__.__name__})")]
-    try:
-        node, data = parse_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return [], [Problem(shown, mark.line + 1 if mark else 1, "(file)", "-", f"not valid YAML: {problem}")]
-    if node is None or not isinstance(data, dict):
-        return [], [Problem(shown, 1, "(file)", "-", "must be a mapping with topic, title and questions")]
-    lines = line_map(node)
+        content = load_content(path, lenient=True)
+    except AssetError as exc:
+        return [], [Problem.from_asset_error(exc)], None
+    data, lines = content.data, content.lines
+    if not isinstance(data, dict):
+        return [], [Problem(shown, 1, "(file)", "-", "must be a mapping with topic, title and questions")], None
+    title = (str(data.get("topic")), data["title"]) if isinstance(data.get("title"), str) else None
     problems: list[Problem] = []
     bad_items: set[int] = set()
     file_broken = False
+    for error in content.problems:  # the safe loader's: duplicate keys, nan/inf, YAML tags, ...
+        where = list(error.where or ())
+        if len(where) >= 2 and where[0] == "questions" and isinstance(where[1], int) \
+                and isinstance(data.get("questions"), list):
+            bad_items.add(where[1])
+            item = _item_name(data["questions"][where[1]], where[1])
+            fld = ".".join(str(p) for p in where[2:]) or "-"
+        else:
+            file_broken = True
+            item, fld = "(file)", ".".join(str(p) for p in where) or "-"
+        problems.append(Problem(shown, error.line or line_for(lines, where), item, fld, error.message))
+    refused = {tuple(error.where or ()) for error in content.problems}
     for error in _schema_validator().iter_errors(data):
         where = list(error.absolute_path)
+        if tuple(where) in refused:  # already reported by the loader (a .nan read as 0, say)
+            continue
         if len(where) >= 2 and where[0] == "questions" and isinstance(where[1], int):
             index = where[1]
             bad_items.add(index)
@@ -287,11 +352,13 @@ def read_question_file(path: str | Path) -> tuple[list[Question], list[Problem]]
             fld = ".".join(str(p) for p in where) or missing_field(error) or "-"
         problems.append(Problem(shown, line_for(lines, where), item, fld, schema_message(error)))
     if file_broken:
-        return [], _dedupe(problems)
+        return [], _dedupe(problems), title
     topic = data["topic"]
     if topic != path.stem:
         problems.append(Problem(shown, line_for(lines, ["topic"]), "(file)", "topic",
                                 f"must equal the file name {path.stem!r}, not {topic!r}"))
+    if isinstance(data.get("title"), str) and (found := RAW_HTML.search(data["title"])):
+        problems.append(Problem(shown, line_for(lines, ["title"]), "(file)", "title", found.reason))
     questions = []
     for index, raw in enumerate(data["questions"]):
         if index in bad_items:
@@ -300,7 +367,7 @@ def read_question_file(path: str | Path) -> tuple[list[Question], list[Problem]]
         problems.extend(item_problems)
         if not item_problems:
             questions.append(_build(raw, topic, shown, line_for(lines, ["questions", index])))
-    return questions, _dedupe(problems)
+    return questions, _dedupe(problems), title
 
 
 def _item_name(raw, index) -> str:
@@ -350,8 +417,8 @@ def _check_item(raw, line_of, shown) -> list[Problem]:
         out.append(Problem(shown, line_of(path), item, ".".join(map(str, path)), message))
 
     for path, text in _texts(raw):
-        if RAW_HTML.search(text):
-            add(path, "raw HTML or a script link is not allowed; use Markdown")
+        if found := RAW_HTML.search(text):
+            add(path, found.reason)
     kind = raw["type"]
     options = raw.get("answers") or []
     correct = [o.get("correct", False) for o in options]
@@ -404,6 +471,10 @@ def _check_item(raw, line_of, shown) -> list[Problem]:
         add(("question",), "negative stem (NOT, EXCEPT, least); ask for the best answer instead (NBME rule)")
     if not stem.endswith("?"):
         add(("question",), "the lead-in should be a question ending in '?' (NBME rule)")
+    for i, objective in enumerate(raw.get("objectives") or []):
+        if objective not in OBJECTIVES:
+            add(("objectives", i), f"unknown objective id {objective!r}; valid ids: L00.1-L00.4, L01.1-L01.5, "
+                "L02.1-L02.5, L03.1-L03.5, L04.1-L04.5, L05.1-L05.4, L06.1-L06.6")
     case = raw.get("case")
     if case is not None:
         if case["name"] not in case_names():
@@ -451,6 +522,9 @@ def _build(raw, topic, shown, line) -> Question:
         feedback_default=(raw.get("feedback_default") or "Not quite.").strip(),
         misconception=raw.get("misconception"),
         lessons=tuple(raw.get("lessons") or ()),
+        bloom=raw.get("bloom", ""),
+        objectives=tuple(raw.get("objectives") or ()),
+        show_flags=bool((case or {}).get("flags", True)),
         case=None if case is None else CaseRef(
             name=case["name"], day=float(case.get("day", 0)), treat=tuple(case.get("treat") or ())),
         consequence_days=float(raw.get("consequence_days", 28)),
@@ -459,21 +533,22 @@ def _build(raw, topic, shown, line) -> Question:
     )
 
 
-def lint_bank(questions: Sequence[Question], where: str = "assets/questions") -> list[Problem]:
-    """Bank-wide rules: unique ids, and where the correct option sits.
+def lint_bank(questions: Sequence[Question], where: str = "assets/questions", *,
+              coverage: bool = False) -> list[Problem]:
+    """Bank-wide rules plus the item-writing lint of every item.
 
-    The position and length rules apply to single-best-answer items once
-    there are at least 10 of them (a single file of three proves nothing).
+    Unique ids; the item rules of :data:`ITEM_RULES`; likely duplicate stems;
+    and, once there are at least 10 single-best-answer items (a single file of
+    three proves nothing), where the correct option sits and how its length
+    ranks against chance. ``coverage`` adds the rule that every lesson
+    objective is assessed by at least two items, for a whole bank: one with
+    at least two items per objective.
     """
-    problems = []
-    seen: dict[str, Question] = {}
+    problems = _duplicate_ids(questions)
     for q in questions:
-        if q.id in seen:
-            first = seen[q.id]
-            problems.append(Problem(q.path, q.line, q.id, "id",
-                                    f"duplicate id; first used at {first.path}:{first.line}"))
-        else:
-            seen[q.id] = q
+        for rule in ITEM_RULES:
+            problems.extend(rule(q))
+    problems.extend(lint_stem_overlap(questions))
     single = [q for q in questions if q.type == "multiple_choice"]
     if len(single) >= 10:
         longest = [q for q in single if _correct_is_longest(q)]
@@ -491,6 +566,23 @@ def lint_bank(questions: Sequence[Question], where: str = "assets/questions") ->
                 problems.append(Problem(where, 0, "(bank)", "answers",
                                         f"option {position + 1} is correct in {count / len(single):.0%} of "
                                         f"single-best-answer items (limit {POSITION_LIMIT:.0%})"))
+        problems.extend(lint_key_length(questions, where))
+    # A folder too small to assess every objective twice is a class's own quiz bank, not the whole bank.
+    if coverage and len(questions) >= 2 * len(OBJECTIVES):
+        problems.extend(lint_coverage(questions, where))
+    return problems
+
+
+def _duplicate_ids(questions: Sequence[Question]) -> list[Problem]:
+    problems = []
+    seen: dict[str, Question] = {}
+    for q in questions:
+        if q.id in seen:
+            first = seen[q.id]
+            problems.append(Problem(q.path, q.line, q.id, "id",
+                                    f"duplicate id; first used at {first.path}:{first.line}"))
+        else:
+            seen[q.id] = q
     return problems
 
 
@@ -498,6 +590,234 @@ def _correct_is_longest(q: Question) -> bool:
     lengths = [len(o.text) for o in q.options]
     right = q.correct_indices[0]
     return lengths[right] == max(lengths) and lengths.count(max(lengths)) == 1
+
+
+# --------------------------------------------------------------------------- item-writing lint
+#
+# Test-wiseness cues an NBME-trained reviewer looks for (docs/question-format.md,
+# "Item-writing rules"). Each rule is a function of one item, or of the bank,
+# returning Problems, so each can be tested on a deliberately flawed example.
+
+_ABSOLUTE = re.compile(r"\b(always|never|only|completely|every|all|any|none|cannot|proven|proof|entirely|"
+                       r"essentially|guaranteed|must)\b", re.IGNORECASE)
+_HEDGE = re.compile(r"\b(usually|often|may|might|can|could|sometimes|generally|typically|rarely|probably|likely|"
+                    r"possibly|seldom|tends?|mostly|commonly|perhaps)\b", re.IGNORECASE)
+# Small words and words every item in this bank uses; sharing them is no cue.
+_STOP = frozenset("""
+about above after again against along among another because before being below between could every first
+from have into less more most much other over same since some such than that their them then there these
+they this those through under until very were what when where which while whom whose with within without
+would your which infant infants baby girl week weeks month months days old year years kmp kms khe
+""".split())
+_JUDGE_ABNORMAL = re.compile(r"\b(abnormal|outside the (reference )?range|within the range|normal for (his|her|"
+                             r"their|the)? ?age|range for (his|her|their) age|flagged|out of range)\b", re.IGNORECASE)
+#: Stems sharing at least this share of their content words (Jaccard) are reported as likely duplicates.
+STEM_OVERLAP_LIMIT = 0.45
+#: How far (in points of share) the key-length statistics may exceed chance.
+KEY_LENGTH_MARGIN = 0.10
+#: "Within 5 characters of the longest option".
+NEAR_LONGEST_CHARACTERS = 5
+
+
+def _words(text: str) -> set[str]:
+    """Content words of a text, crudely singularised (a trailing s dropped)."""
+    found = set()
+    for word in re.findall(r"[a-z][a-z-]+", text.lower()):
+        word = word.strip("-")
+        if len(word) >= 5 and word not in _STOP:
+            found.add(word[:-1] if word.endswith("s") and not word.endswith("ss") else word)
+    return found
+
+
+def _problem(q: Question, fld: str, message: str) -> Problem:
+    return Problem(q.path, q.line, q.id, fld, message)
+
+
+def lint_absolute_terms(q: Question) -> list[Problem]:
+    """Absolute terms (always, never, only...) in distractors of a single-best-answer item but not in its key."""
+    if q.type != "multiple_choice" or not q.correct_indices:
+        return []
+    key = q.options[q.correct_indices[0]].text
+    if _ABSOLUTE.search(key):
+        return []
+    out = []
+    for i, option in enumerate(q.options):
+        match = None if option.correct else _ABSOLUTE.search(option.text)
+        if match:
+            out.append(_problem(q, f"answers.{i}.answer",
+                                f"absolute term {match.group(0)!r} in a distractor but not in the key "
+                                "(test-wise learners rule such options out)"))
+    return out
+
+
+def lint_hedged_key(q: Question) -> list[Problem]:
+    """The key is the only hedged option (usually, may, often...)."""
+    if q.type != "multiple_choice" or len(q.options) < 3:
+        return []
+    hedged = [bool(_HEDGE.search(o.text)) for o in q.options]
+    right = q.correct_indices[0]
+    if hedged[right] and sum(hedged) == 1:
+        word = _HEDGE.search(q.options[right].text).group(0)
+        return [_problem(q, f"answers.{right}.answer",
+                         f"the key is the only hedged option ({word!r}); hedge a distractor too or drop the hedge")]
+    return []
+
+
+def lint_stem_key_repetition(q: Question) -> list[Problem]:
+    """Words shared by the stem and the key that no distractor contains (a clang cue)."""
+    if q.type != "multiple_choice":
+        return []
+    right = q.correct_indices[0]
+    key_words = _words(q.options[right].text)
+    distractor_words = set().union(*(_words(o.text) for i, o in enumerate(q.options) if i != right))
+    shared = sorted((key_words & _words(q.question)) - distractor_words)
+    if shared:
+        return [_problem(q, f"answers.{right}.answer",
+                         f"the key repeats stem word(s) {', '.join(repr(w) for w in shared)} that no distractor "
+                         "contains; reword the key or use the word in a distractor")]
+    return []
+
+
+def lint_flagged_panel(q: Question) -> list[Problem]:
+    """A case panel shown with flags in an item that asks the learner to judge what is abnormal."""
+    if q.case is None or not q.show_flags:
+        return []
+    if _JUDGE_ABNORMAL.search(_lead_in(q.question)) or _JUDGE_ABNORMAL.search(q.question[-200:]):
+        return [_problem(q, "case.flags", "the item asks which results are abnormal but its panel shows the flags "
+                         "and ranges that answer it; set `flags: false` in `case`")]
+    return []
+
+
+def lint_objectives(q: Question) -> list[Problem]:
+    """Every item names at least one lesson objective id that exists."""
+    if not q.objectives:
+        return [_problem(q, "objectives", "tag the item with at least one lesson objective id (e.g. L04.3)")]
+    return [_problem(q, "objectives", f"unknown objective id {o!r}") for o in q.objectives if o not in OBJECTIVES]
+
+
+def lint_bloom(q: Question) -> list[Problem]:
+    """Every item states the Bloom level of the task it sets."""
+    if q.bloom not in BLOOM_LEVELS:
+        return [_problem(q, "bloom", f"give the item a `bloom` level: {', '.join(BLOOM_LEVELS)}")]
+    return []
+
+
+ITEM_RULES = (lint_absolute_terms, lint_hedged_key, lint_stem_key_repetition, lint_flagged_panel, lint_objectives,
+              lint_bloom)
+
+
+def key_length_shares(questions: Sequence[Question]) -> dict[str, float]:
+    """How often the key of a single-best-answer item is the longest option, beside chance.
+
+    Returns
+    -------
+    dict
+        ``strict`` (the key is strictly the longest) and ``near`` (the key is
+        the longest or within :data:`NEAR_LONGEST_CHARACTERS` of it), each
+        with ``*_chance``: the share a key placed at random among each item's
+        own options would give (the mean over items of the fraction of
+        options that would qualify), so the chance values follow this bank's
+        option counts and lengths. ``items`` is the number of items.
+    """
+    single = [q for q in questions if q.type == "multiple_choice" and q.correct_indices]
+    out = {"items": float(len(single)), "strict": 0.0, "strict_chance": 0.0, "near": 0.0, "near_chance": 0.0}
+    if not single:
+        return out
+    for q in single:
+        lengths = [len(o.text) for o in q.options]
+        longest = max(lengths)
+        strict = [length == longest and lengths.count(longest) == 1 for length in lengths]
+        near = [length >= longest - NEAR_LONGEST_CHARACTERS for length in lengths]
+        key = q.correct_indices[0]
+        out["strict"] += strict[key]
+        out["near"] += near[key]
+        out["strict_chance"] += sum(strict) / len(lengths)
+        out["near_chance"] += sum(near) / len(lengths)
+    for name in ("strict", "strict_chance", "near", "near_chance"):
+        out[name] /= len(single)
+    return out
+
+
+def lint_key_length(questions: Sequence[Question], where: str) -> list[Problem]:
+    """Key-length rank far above chance across the bank's single-best-answer items (needs >= 10)."""
+    shares = key_length_shares(questions)
+    if shares["items"] < 10:
+        return []
+    problems = []
+    for name, words in (("strict", "strictly the longest option"),
+                        ("near", f"the longest or within {NEAR_LONGEST_CHARACTERS} characters of it")):
+        share, chance = shares[name], shares[f"{name}_chance"]
+        if share > chance + KEY_LENGTH_MARGIN:
+            problems.append(Problem(where, 0, "(bank)", "answers",
+                                    f"the key is {words} in {share:.0%} of single-best-answer items; a key placed "
+                                    f"at random would be {chance:.0%} (limit: chance + {KEY_LENGTH_MARGIN:.0%})"))
+    return problems
+
+
+def lint_stem_overlap(questions: Sequence[Question]) -> list[Problem]:
+    """Pairs of items whose stems share most of their content words (likely duplicates that cue each other)."""
+    words = [(q, _words(q.question)) for q in questions]
+    problems = []
+    for (a, wa), (b, wb) in itertools.combinations(words, 2):
+        if not wa or not wb:
+            continue
+        overlap = len(wa & wb) / len(wa | wb)
+        if overlap >= STEM_OVERLAP_LIMIT:
+            problems.append(_problem(b, "question", f"stem overlaps {overlap:.0%} with {a.id} ({a.path}:{a.line}); "
+                                     "merge the two items or make them test different decisions"))
+    return problems
+
+
+def lint_coverage(questions: Sequence[Question], where: str, minimum: int = 2) -> list[Problem]:
+    """Every lesson objective is assessed by at least ``minimum`` items."""
+    counts = {o: 0 for o in OBJECTIVES}
+    for q in questions:
+        for o in q.objectives:
+            if o in counts:
+                counts[o] += 1
+    thin = [f"{o} ({n})" for o, n in counts.items() if n < minimum]
+    if thin:
+        return [Problem(where, 0, "(bank)", "objectives",
+                        f"objectives assessed by fewer than {minimum} items: {', '.join(thin)}")]
+    return []
+
+
+def bank_stats(questions: Sequence[Question]) -> dict[str, Any]:
+    """Key positions, key-length shares beside chance, the Bloom mix and coverage per objective."""
+    single = [q for q in questions if q.type == "multiple_choice" and q.correct_indices]
+    positions: dict[str, int] = {}
+    for q in single:
+        letter = "ABCDEFGH"[q.correct_indices[0]]
+        positions[letter] = positions.get(letter, 0) + 1
+    bloom = {level: sum(q.bloom == level for q in questions) for level in BLOOM_LEVELS}
+    coverage = {o: sum(o in q.objectives for q in questions) for o in OBJECTIVES}
+    return {"items": len(questions), "single_best_answer": len(single),
+            "types": {t: sum(q.type == t for q in questions) for t in QUESTION_TYPES},
+            "key_positions": dict(sorted(positions.items())), "key_length": key_length_shares(questions),
+            "bloom": bloom, "coverage": coverage}
+
+
+def format_stats(stats: Mapping[str, Any]) -> str:
+    """The statistics of :func:`bank_stats` as a short plain-text report."""
+    n, single = stats["items"], stats["single_best_answer"]
+    lines = [f"Items: {n} (" + ", ".join(f"{t.replace('_', ' ')} {c}" for t, c in stats["types"].items()) + ")"]
+    lines.append(f"Key positions ({single} single-best-answer items): "
+                 + ", ".join(f"{k} {v} ({v / max(single, 1):.0%})" for k, v in stats["key_positions"].items()))
+    kl = stats["key_length"]
+    lines.append(f"Key strictly the longest option: {kl['strict']:.1%} (chance {kl['strict_chance']:.1%}; "
+                 f"limit {kl['strict_chance'] + KEY_LENGTH_MARGIN:.1%})")
+    lines.append(f"Key longest or within {NEAR_LONGEST_CHARACTERS} characters: {kl['near']:.1%} "
+                 f"(chance {kl['near_chance']:.1%}; limit {kl['near_chance'] + KEY_LENGTH_MARGIN:.1%})")
+    bloom = stats["bloom"]
+    higher = bloom.get("apply", 0) + bloom.get("analyze", 0)
+    lines.append("Bloom: " + ", ".join(f"{level} {count}" for level, count in bloom.items())
+                 + f"; apply or analyze {higher}/{n} = {higher / max(n, 1):.0%}")
+    lines.append("Items per objective:")
+    by_lesson: dict[str, list[str]] = {}
+    for objective, count in stats["coverage"].items():
+        by_lesson.setdefault(objective[:3], []).append(f"{objective} {count}")
+    lines.extend("  " + "  ".join(row) for row in by_lesson.values())
+    return "\n".join(lines)
 
 
 def question_files(folder: str | Path | None = None) -> list[Path]:
@@ -524,18 +844,15 @@ def load_bank(folder: str | Path | None = None) -> Bank:
 def _load_bank_cached(key) -> Bank:
     questions, problems, titles = [], [], {}
     for path, _ in key:
-        found, trouble = read_question_file(path)
+        found, trouble, title = _read_topic(path)  # one read gives the items and the title
         questions.extend(found)
         problems.extend(trouble)
-        try:
-            _node, data = parse_yaml(Path(path).read_text(encoding="utf-8"))
-            if isinstance(data, dict) and isinstance(data.get("title"), str):
-                titles[str(data.get("topic"))] = data["title"]
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            pass
-    duplicates = {p.item for p in lint_bank(questions) if p.field == "id"}
+        if title is not None:
+            titles[title[0]] = title[1]
+    duplicate_problems = _duplicate_ids(questions)
+    duplicates = {p.item for p in duplicate_problems}
     kept = [q for q in questions if q.id not in duplicates]
-    problems.extend(p for p in lint_bank(questions) if p.field == "id")
+    problems.extend(duplicate_problems)
     return Bank(questions=tuple(kept), problems=tuple(problems), titles=titles)
 
 
@@ -562,6 +879,31 @@ def case_panel(question: Question, units: str = "SI"):
     if question.case is None:
         raise ValueError(f"question {question.id!r} has no case")
     return case_result(question.case).lab_panel(question.case.day, units=units)
+
+
+def panel_text(question: Question) -> str:
+    """The case panel as the learner sees it: flagged, or bare values when ``case.flags`` is false.
+
+    Items that ask which results are abnormal show the panel without the
+    Flag column and the reference ranges, which would answer them.
+    """
+    from .labs import _DISPLAY  # the panel's own display precision, so both forms show the same digits
+
+    panel = case_panel(question)
+    if question.show_flags:
+        return str(panel)
+    rows = [(r.label, f"{r.value:,.{_DISPLAY[panel.units][r.analyte][2]}f}", r.unit) for r in panel]
+    header = ("Test", "Result", "Unit")
+    widths = [max(len(row[c]) for row in (header, *rows)) for c in range(3)]
+
+    def line(cells):
+        return "  ".join(cell.rjust(w) if c == 1 else cell.ljust(w)
+                         for c, (cell, w) in enumerate(zip(cells, widths))).rstrip()
+
+    out = [f"Lab panel: age {panel.age_days:g} days, {panel.units} units (flags and ranges hidden)", line(header)]
+    out.append("-" * len(out[-1]))
+    out.extend(line(row) for row in rows)
+    return "\n".join(out)
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,12 @@ from typing import Iterable, Sequence
 import ipywidgets as w
 
 from .describe import describe_panel
-from .markup import to_html, to_text
+from .markup import escape_text, to_html, to_text
 from .plots import CourseFigure, png_img_tag
 from .answers_bar import AnswersBar
 from .progress import AnswerBook, Answers, answer_book, content_version, default_answers_file
-from .questions import Bank, Question, case_panel, consequence, grade, load_bank, parse_number
-from .widgets import _Explorer
+from .questions import Bank, Question, case_panel, consequence, grade, load_bank, panel_text, parse_number
+from .widgets import KEYS_CLASS, REPORT_PRE_STYLE, PageStyle, RadioGroup, _Explorer
 
 __all__ = ["Quiz"]
 
@@ -44,7 +44,7 @@ class Quiz(_Explorer):
     Parameters
     ----------
     lesson : int, optional
-        Use the items tagged for this lesson (0-4).
+        Use the items tagged for this lesson (0-6).
     topics : iterable of str, optional
         Use the items of these topics (e.g. ``["treatment"]``).
     ids : sequence of str, optional
@@ -109,7 +109,8 @@ class Quiz(_Explorer):
         self.previous_button.on_click(lambda _b: self.go(self.position - 1))
         self.next_button.on_click(lambda _b: self.go(self.position + 1))
         self.score = w.HTML()
-        self.retry_button = w.Button(description="Retry with new order", tooltip="Clear your answers and reshuffle")
+        self.retry_button = w.Button(description="Retry with new order", tooltip="Clear your answers and reshuffle",
+                                     layout=w.Layout(width="auto"))  # the default width cuts the name
         self.retry_button.on_click(self.retry)
         self.answers_bar = AnswersBar(self.book, describe=self._describe_restore)
         self.file_status = self.answers_bar.status
@@ -117,14 +118,14 @@ class Quiz(_Explorer):
         self.save_button, self.load_button = self.answers_bar.save_button, self.answers_bar.load_button
         problems = ""
         if self.bank.problems:
-            listed = "".join(f"<li>{html.escape(str(p))}</li>" for p in self.bank.problems[:10])
+            listed = "".join(f"<li>{escape_text(str(p))}</li>" for p in self.bank.problems[:10])
             problems = (f"<details><summary>{len(self.bank.problems)} question(s) could not be loaded and "
                         f"are left out</summary><ul>{listed}</ul></details>")
         self.widget = w.VBox([
             self.heading, w.HTML(problems), self.counter, self.panel, self.stem, self.controls,
             self.check_button, self.feedback, self.consequence_image,
             w.HBox([self.previous_button, self.next_button]), self.score,
-            w.HBox([self.retry_button]), self.answers_bar.widget,
+            w.HBox([self.retry_button]), self.answers_bar.widget, PageStyle(),
         ])
         self._deal()
 
@@ -148,7 +149,7 @@ class Quiz(_Explorer):
         self.results: dict[str, object] = {}
         self.responses: dict[str, object] = {}
         self.position = 0
-        self.heading.value = (f"<h3>{html.escape(self.title)}</h3><p>{len(self.questions)} question(s). "
+        self.heading.value = (f"<h3>{escape_text(self.title)}</h3><p>{len(self.questions)} question(s). "
                               "Use Tab to move between controls, the arrow keys or Space to choose, "
                               "and Enter on <em>Check answer</em>.</p>")
         self._show()
@@ -176,13 +177,14 @@ class Quiz(_Explorer):
     def _show(self) -> None:
         q = self.question
         self.counter.value = (f"<p><strong>Question {self.position + 1} of {len(self.questions)}</strong> "
-                              f"&middot; {html.escape(self.bank.titles.get(q.topic, q.topic))} "
-                              f"&middot; {html.escape(q.difficulty)}</p>")
+                              f"&middot; {escape_text(self.bank.titles.get(q.topic, q.topic))} "
+                              f"&middot; {escape_text(q.difficulty)}</p>")
         if q.case is not None:
-            panel = case_panel(q)
+            # Items that ask what is abnormal show bare values: the flags and summary would answer them.
+            summary = f"<p>{escape_text(describe_panel(case_panel(q)))}</p>" if q.show_flags else ""
             self.panel.value = (f"<p><strong>Laboratory results</strong> (simulated, day {q.case.day:g})</p>"
-                                f'<pre style="font-size:12px;line-height:1.3">{html.escape(str(panel))}</pre>'
-                                f"<p>{html.escape(describe_panel(panel))}</p>")
+                                f'<pre style="{REPORT_PRE_STYLE}">{escape_text(panel_text(q))}</pre>'
+                                + summary)
         else:
             self.panel.value = ""
         self.stem.value = to_html(q.question)
@@ -203,26 +205,33 @@ class Quiz(_Explorer):
         order = self.orders[q.id]
         previous = self.responses.get(q.id)
         if q.type == "multiple_choice":
-            self.choice = w.RadioButtons(
+            # RadioGroup, not ipywidgets' RadioButtons: its arrow keys stay in the group in
+            # JupyterLab and Notebook 7 instead of moving the notebook to another cell
+            self.choice = RadioGroup(
                 options=[(self._option_label(q, i, k), i) for k, i in enumerate(order)],
-                value=previous, description="Your answer", style=_STYLE, layout=w.Layout(width="auto"))
+                value=previous, description="Your answer")
             return (self.choice,)
         if q.type == "many_choice":
             chosen = set(previous or ())
             self.ticks = [w.Checkbox(value=i in chosen, description=self._option_label(q, i, k), indent=False,
-                                     layout=w.Layout(width="auto")) for k, i in enumerate(order)]
+                                     layout=w.Layout(width="auto"), _dom_classes=(KEYS_CLASS,))
+                          for k, i in enumerate(order)]
             return (w.HTML("<p><em>Tick every option that applies.</em></p>"), *self.ticks)
         if q.type == "numeric":
             self.number = w.Text(value="" if previous is None else f"{previous:g}",
-                                 description=f"Your answer ({q.unit})", placeholder="a number",
+                                 description=f"Your answer ({to_text(q.unit)})", placeholder="a number",
                                  style=_STYLE, continuous_update=False)
             return (self.number,)
         current = list(previous) if previous is not None else list(order)
         self.sequence = w.Select(options=[(to_text(q.options[i].text), i) for i in current],
                                  value=current[0], rows=len(current), description="Order (first at top)",
-                                 style=_STYLE, layout=w.Layout(width="auto"))
-        up = w.Button(description="Move selected step up", tooltip="Move the selected step one place earlier")
-        down = w.Button(description="Move selected step down", tooltip="Move the selected step one place later")
+                                 style=_STYLE, layout=w.Layout(width="auto"),
+                                 _dom_classes=(KEYS_CLASS,))  # arrow keys stay in the list in JupyterLab
+        # short, distinct names: longer ones were cut to the same "Move selected step..."
+        up = w.Button(description="Move up", tooltip="Move the selected step one place earlier",
+                      layout=w.Layout(width="auto"))
+        down = w.Button(description="Move down", tooltip="Move the selected step one place later",
+                        layout=w.Layout(width="auto"))
         up.on_click(lambda _b: self.move(-1))
         down.on_click(lambda _b: self.move(+1))
         return (w.HTML("<p><em>Select a step, then move it; the first step goes at the top.</em></p>"),
@@ -313,13 +322,13 @@ class Quiz(_Explorer):
                              f"{to_html(q.options[i].feedback)}</p>")
         elif q.type == "numeric":
             parts.append(to_html(result.feedback[0]))
-            parts.append(f"<p>Expected: {html.escape(result.expected)}.</p>")
+            parts.append(f"<p>Expected: {escape_text(result.expected)}.</p>")
         else:
             if not result.correct:
-                parts.append("<p>The right order: " + html.escape(result.expected) + ".</p>")
+                parts.append("<p>The right order: " + escape_text(result.expected) + ".</p>")
                 parts.extend(to_html(text) for text in result.feedback)
         parts.append("<p><strong>Explanation.</strong></p>" + to_html(q.explanation))
-        cites = "; ".join(html.escape(c) for c in q.citations)
+        cites = "; ".join(escape_text(c) for c in q.citations)
         parts.append(f"<p><small>Source{'s' if len(q.citations) > 1 else ''}: {cites}</small></p>")
         self._show_consequence(q, response, parts)
         self.feedback.value = _status("".join(parts))

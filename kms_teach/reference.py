@@ -105,7 +105,8 @@ def rhs(t: float, y: np.ndarray, rates: _Rates, inputs: Callable[[float], tuple]
     consuming = bulk * consumption
 
     mass = max(mass, 0.0)
-    d_mass = r.regrowth * mass * (1.0 - mass) - kill * mass * mass / (mass + r.residual) if mass > 0 else 0.0
+    d_mass = (r.regrowth * mass * (1.0 - mass) * (mass - r.extinction) / (mass + r.extinction)
+              - kill * mass * mass / (mass + r.residual)) if mass > 0 else 0.0
     target = factor * mass
     d_activity = (target - activity) / r.tau_activity
     d_bulk = (activity - bulk) / r.tau_bulk

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from ._assets import AssetError, assets_dir, read_yaml, require
+from ._assets import AssetError, assets_dir, read_yaml, require, with_lines
 
 __all__ = [
     "shift_plan",
@@ -137,6 +137,17 @@ class TreatmentEvent:
             text += f":every{self.every_hours:g}h"
         return text
 
+    def dose_text(self, weight_kg: float) -> str:
+        """A transfusion's dose in words with its volume for this infant, e.g. '10 mL/kg (45 mL for 4.5 kg)'."""
+        catalogue = dict(_default_catalogue())
+        tr = catalogue[self.name]
+        if tr.kind != "transfusion":
+            return "" if self.dose is None else f"{100 * self.dose:g}% of the standard regimen"
+        dose = tr.default_dose if self.dose is None else self.dose
+        if tr.dose_unit == "mL/kg":
+            return f"{dose:g} mL/kg ({dose * weight_kg:.0f} mL for {weight_kg:g} kg)"
+        return f"{dose:g} {tr.dose_unit} ({dose * weight_kg / 10:.1f} units for {weight_kg:g} kg)"
+
     def dose_days(self) -> list[float]:
         """Days on which a transfusion is given (one, or each repeat before ``stop_day``)."""
         if self.every_hours is None or self.stop_day is None:
@@ -183,6 +194,7 @@ def _positive(entry, name, field_, path, default=...):
     return value
 
 
+@with_lines  # every AssetError names its line
 def _load(path: Path) -> dict[str, Treatment]:
     data = read_yaml(path)
     if not isinstance(data, dict) or not data:

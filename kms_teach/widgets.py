@@ -19,15 +19,18 @@ import ipywidgets as w
 import traitlets
 
 from .cases import case_names, load_case
-from .describe import describe_course, describe_panel
+from .describe import describe_course, describe_panel, describe_standard_care
+from .markup import to_text
 from .model import simulate
 from .parameters import load_parameters
 from .plots import CourseFigure, TrappingFigure, png_img_tag  # noqa: F401 (png_img_tag re-exported)
-from .treatments import load_treatments
+from .treatments import load_treatments, parse_treatment
 
 __all__ = [
     "Slider",
     "IntSlider",
+    "RadioGroup",
+    "PageStyle",
     "PlateletTrappingExplorer",
     "LabPanelExplorer",
     "TreatmentPlanner",
@@ -38,7 +41,32 @@ __all__ = [
 _STYLE = {"description_width": "initial"}
 
 
-_SLIDER_ESM = """
+#: Keys a control handles itself. JupyterLab 4 and Notebook 7 bind the arrow keys, Home/End
+#: and Page Up/Down as notebook shortcuts: a key event that reaches them moves the notebook to
+#: another cell instead of moving the control. Notebook 7 reads keys on the document in the
+#: capture phase, before they reach the control, so stopping them at the control is too late:
+#: one listener on the window (the first stop of the capture phase) stops these keys when they
+#: are aimed at one of our controls. The browser's own handling of the key (moving a range
+#: input, choosing the next radio button) is a default action and still happens.
+_OWN_KEYS_JS = """
+const OWN_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End",
+                          "PageUp", "PageDown", " "]);
+// our own controls, and ipywidgets controls given the class KEYS_CLASS (list boxes, tick boxes)
+const CONTROLS = ".kms-slider input, .kms-radio input, .kms-keys input, .kms-keys select";
+const GUARD = Symbol.for("kms-teach.own-keys");
+if (!window[GUARD]) {
+  window[GUARD] = true;
+  window.addEventListener("keydown", (event) => {
+    const target = event.target;
+    if (OWN_KEYS.has(event.key) && !event.altKey && !event.ctrlKey && !event.metaKey
+        && target instanceof Element && target.matches(CONTROLS)) {
+      event.stopPropagation();
+    }
+  }, true);
+}
+"""
+
+_SLIDER_ESM = _OWN_KEYS_JS + """
 function render({ model, el }) {
   // A native range input inside its <label>: screen readers announce the label with the value,
   // and the arrow keys, Page Up/Down, Home and End work without any extra code.
@@ -78,13 +106,37 @@ function render({ model, el }) {
 export default { render };
 """
 
-_SLIDER_CSS = """
-.kms-slider { display: flex; flex-wrap: wrap; align-items: center; gap: 0.4em 0.8em; max-width: 820px;
+#: Page-wide rules for every control on a page that shows a kms-teach widget (anywidget puts a
+#: widget's CSS in the page head, once per widget class).
+#: - Focus (widgets, and links and <details> in the lesson text): a 3 px ring in the theme's main text colour (black on JupyterLab's light theme,
+#:   21:1 against white; white on the dark theme), set off by 2 px so that it lies on the page
+#:   background and shows on blue buttons too. ipywidgets' own ring is 1 px and light blue.
+#: - Lab reports inside widgets: Voila's stylesheet gives <pre> in widgets a proportional font,
+#:   which breaks the columns.
+_PAGE_CSS = """
+.jupyter-widgets button:focus-visible, .jupyter-widgets input:focus-visible,
+.jupyter-widgets select:focus-visible, .jupyter-widgets textarea:focus-visible,
+.jupyter-widgets summary:focus-visible, .jupyter-widgets a:focus-visible,
+.jupyter-widgets.jupyter-button:focus-visible, .kms-slider input[type=range]:focus-visible,
+.kms-radio input[type=radio]:focus-visible,
+.jp-RenderedHTMLCommon summary:focus-visible, .jp-RenderedHTMLCommon a:focus-visible {
+  outline: 3px solid var(--jp-ui-font-color0, #111111) !important;
+  outline-offset: 2px !important;
+}
+.jupyter-widgets pre, .widget-html-content pre, .widget-htmlmath-content pre {
+  font-family: var(--jp-code-font-family, ui-monospace, "DejaVu Sans Mono", "Liberation Mono", monospace) !important;
+}
+"""
+
+_SLIDER_CSS = _PAGE_CSS + """
+/* One grid per slider with the same fixed label column, so that the tracks of the sliders of an
+   explorer start at the same x and a long label wraps within its column instead of pushing the
+   readout onto a line of its own. */
+.kms-slider { display: grid; grid-template-columns: min(19em, 38%) minmax(140px, 1fr) 4.5em;
+              align-items: center; column-gap: 0.8em; max-width: 820px;
               font-size: var(--jp-widgets-font-size, 13px); margin: 2px 0; }
-.kms-slider-label { flex: 0 1 auto; }
-.kms-slider input[type=range] { flex: 1 1 260px; min-width: 200px; }
-.kms-slider input[type=range]:focus-visible { outline: 2px solid #0072B2; outline-offset: 2px; }
-.kms-slider-readout { min-width: 3.5em; font-variant-numeric: tabular-nums; }
+.kms-slider input[type=range] { width: 100%; min-width: 0; margin: 0; }
+.kms-slider-readout { font-variant-numeric: tabular-nums; }
 """
 
 
@@ -124,6 +176,182 @@ class IntSlider(Slider):
     readout_decimals = traitlets.Int(0).tag(sync=True)
 
 
+_RADIO_ESM = _OWN_KEYS_JS + """
+let groups = 0;
+
+function render({ model, el }) {
+  // Native radio buttons sharing one name inside a <fieldset>: the <legend> names the group,
+  // Tab enters the group once and the arrow keys move the choice, as in any web form.
+  const fieldset = document.createElement("fieldset");
+  fieldset.className = "kms-radio";
+  const legend = document.createElement("legend");
+  legend.className = "kms-radio-label";
+  fieldset.append(legend);
+  el.append(fieldset);
+  groups += 1;
+  const name = `kms-radio-${groups}-${Math.random().toString(36).slice(2, 10)}`;
+  let inputs = [];
+  let pending = 0;  // choices sent to the kernel and not yet echoed back
+  const check = () => {
+    const index = model.get("index");
+    fieldset.dataset.kernelIndex = index === null ? "" : String(index);  // what the kernel holds
+    if (pending > 0) return;  // an older echo must not undo a newer choice on screen
+    inputs.forEach((input, k) => { input.checked = k === index; });
+  };
+  const build = () => {
+    for (const old of fieldset.querySelectorAll(".kms-radio-option")) old.remove();
+    inputs = model.get("labels").map((text, k) => {
+      const label = document.createElement("label");
+      label.className = "kms-radio-option";
+      const input = document.createElement("input");
+      input.type = "radio";
+      input.name = name;
+      input.value = String(k);
+      input.disabled = model.get("disabled");
+      input.addEventListener("change", () => {
+        if (!input.checked) return;
+        // A message, not a state sync: ipywidgets holds back a state sync while an earlier one
+        // is unanswered, so a quick "choose, then Check answer" could be graded on the old
+        // choice. The kernel answers each choice with an index update.
+        pending += 1;
+        model.send({ choose: k });
+      });
+      const span = document.createElement("span");
+      span.textContent = text;  // plain text, never markup
+      label.append(input, span);
+      fieldset.append(label);
+      return input;
+    });
+    pending = 0;
+    check();
+  };
+  const describe = () => {
+    legend.textContent = model.get("description");
+    fieldset.disabled = model.get("disabled");
+  };
+  model.on("change:labels", build);
+  model.on("change:index", () => { pending = Math.max(0, pending - 1); check(); });
+  model.on("change:description", describe);
+  model.on("change:disabled", () => { describe(); build(); });
+  describe();
+  build();
+}
+export default { render };
+"""
+
+_RADIO_CSS = _PAGE_CSS + """
+.kms-radio { border: 0; margin: 2px 0; padding: 0; min-width: 0;
+             font-size: var(--jp-widgets-font-size, 13px); color: var(--jp-widgets-label-color, inherit); }
+.kms-radio-label { padding: 0 0 0.3em 0; font-weight: 600; }
+.kms-radio-option { display: flex; align-items: baseline; gap: 0.5em; padding: 0.15em 0; max-width: 820px;
+                    cursor: pointer; }
+.kms-radio-option input[type=radio] { margin: 0; flex: 0 0 auto; }
+.kms-radio[disabled] .kms-radio-option { cursor: default; opacity: 0.6; }
+"""
+
+
+class RadioGroup(anywidget.AnyWidget):
+    """A named group of radio buttons that keeps its arrow keys in every front end.
+
+    Same Python interface as ``ipywidgets.RadioButtons`` for what the lessons use:
+    ``options`` (labels, or ``(label, value)`` pairs), ``value`` (the chosen option's
+    value, or None), ``index`` and ``description``. The view is native radio inputs in a
+    ``<fieldset>`` whose ``<legend>`` is the description, so screen readers name the group
+    and the arrow keys move the choice. ipywidgets' own radio buttons let the arrow keys
+    bubble up to JupyterLab and Notebook 7, which move to another cell instead.
+    """
+
+    _esm = _RADIO_ESM
+    _css = _RADIO_CSS
+    labels = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    index = traitlets.Int(None, allow_none=True).tag(sync=True)
+    description = traitlets.Unicode("").tag(sync=True)
+    disabled = traitlets.Bool(False).tag(sync=True)
+    options = traitlets.List()
+    value = traitlets.Any(None, allow_none=True)
+
+    def __init__(self, options=(), value=None, **kwargs):
+        super().__init__(**kwargs)
+        self.options = list(options)
+        self.value = value
+        self.on_msg(self._on_choose)
+
+    def _on_choose(self, _widget, content, _buffers) -> None:
+        """The learner chose option ``content["choose"]`` in the browser."""
+        index = content.get("choose") if isinstance(content, dict) else None
+        if isinstance(index, int) and 0 <= index < len(self.options) and not self.disabled:
+            self.index = index
+
+    @property
+    def values(self) -> list:
+        """The options' values, in the order shown."""
+        return [option_value for _label, option_value in self.options]
+
+    @traitlets.validate("options")
+    def _pairs(self, proposal):
+        pairs = []
+        for option in proposal["value"]:
+            if isinstance(option, (tuple, list)) and len(option) == 2:
+                pairs.append((str(option[0]), option[1]))
+            else:
+                pairs.append((str(option), option))
+        return pairs
+
+    @traitlets.observe("options")
+    def _options_changed(self, change):
+        self.labels = [label for label, _value in change["new"]]
+        if self.value is not None and self.value in self.values:
+            self.index = self.values.index(self.value)
+        else:
+            self.value = None
+            self.index = None
+
+    @traitlets.validate("value")
+    def _known_value(self, proposal):
+        value = proposal["value"]
+        if value is not None and value not in self.values:
+            raise traitlets.TraitError(f"{value!r} is not one of the options; valid values: {self.values}")
+        return value
+
+    @traitlets.observe("value")
+    def _value_changed(self, change):
+        self.index = None if change["new"] is None else self.values.index(change["new"])
+
+    @traitlets.validate("index")
+    def _known_index(self, proposal):
+        index = proposal["value"]
+        if index is not None and not 0 <= index < len(self.options):
+            raise traitlets.TraitError(f"index {index} is out of range 0-{len(self.options) - 1}")
+        return index
+
+    @traitlets.observe("index")
+    def _index_changed(self, change):  # a choice made in the browser
+        self.value = None if change["new"] is None else self.values[change["new"]]
+
+    @property
+    def label(self) -> str | None:
+        """The chosen option's label (None if nothing is chosen)."""
+        return None if self.index is None else self.options[self.index][0]
+
+
+#: Give an ipywidgets list box, tick box or radio button group this DOM class (``_dom_classes``)
+#: to keep its arrow keys and Space in JupyterLab and Notebook 7 (see ``_OWN_KEYS_JS``).
+KEYS_CLASS = "kms-keys"
+
+
+class PageStyle(anywidget.AnyWidget):
+    """Draws nothing; puts the page-wide focus ring, monospace lab report rules and key guard in the page.
+
+    Every explorer and quiz includes one, so these apply even where no slider or radio group
+    is on screen (anywidget adds a widget's CSS to the page head once per class). The key
+    guard keeps the arrow keys and Space of our controls, and of ipywidgets controls with the
+    class :data:`KEYS_CLASS`, from reaching the notebook's shortcuts.
+    """
+
+    _esm = _OWN_KEYS_JS + "export default { render({ el }) { el.style.display = 'none'; } };"
+    _css = _PAGE_CSS
+
+
 def parameter_slider(name: str, **overrides) -> Slider:
     """A slider for one model parameter, built from the parameter table.
 
@@ -141,8 +369,13 @@ def parameter_slider(name: str, **overrides) -> Slider:
     return Slider(**options)
 
 
+#: Inline style of a lab report: monospace even where the page's CSS does not reach (the columns
+#: of flags and ranges only line up in a fixed-width font).
+REPORT_PRE_STYLE = "font-size:12px;line-height:1.3;font-family:var(--jp-code-font-family,monospace)"
+
+
 def _text_block(text: str) -> str:
-    return f'<pre style="font-size:12px;line-height:1.3">{html.escape(text)}</pre>'
+    return f'<pre style="{REPORT_PRE_STYLE}">{html.escape(text)}</pre>'
 
 
 def _summary_html(text: str) -> str:
@@ -218,7 +451,7 @@ class PlateletTrappingExplorer(_Explorer):
         self._draw()
         self.widget = w.VBox([
             w.HBox([self.play, self.step]), self.day, self.activity, self.trapping,
-            self.image, self.summary, self.report,
+            self.image, self.summary, self.report, PageStyle(),
         ])
 
     def trapped_fraction(self, day: float) -> float:
@@ -234,6 +467,9 @@ class PlateletTrappingExplorer(_Explorer):
     PLAY_INTERVAL = 0.4  # seconds per day while playing
 
     def _on_play(self, change):
+        # the button says what pressing it does next (a toggle that only darkens is easy to miss)
+        self.play.description = "Pause the course" if change["new"] else "Play the course"
+        self.play.icon = "pause" if change["new"] else "play"
         if not change["new"]:
             return
         if self.day.value >= self.day.max:
@@ -297,7 +533,8 @@ class LabPanelExplorer(_Explorer):
         self.units.observe(self._on_view_change, names="value")
         self._simulate()
         self._draw()
-        self.widget = w.VBox([self.case, self.narrative, self.day, self.units, self.image, self.summary, self.report])
+        self.widget = w.VBox([self.case, self.narrative, self.day, self.units, self.image, self.summary, self.report,
+                              PageStyle()])
 
     def _simulate(self):
         case = load_case(self.case.value)
@@ -307,7 +544,7 @@ class LabPanelExplorer(_Explorer):
     def _draw(self):
         day = self.day.value
         panel = self.result.lab_panel(day, units=self.units.value)
-        text = f"Day {day}. " + describe_panel(panel)
+        text = f"Day {day}. " + describe_standard_care(load_case(self.case.value)) + describe_panel(panel)
         self.image.value = png_img_tag(self.figure.render(self.result, day), text)
         self.summary.value = _summary_html(text)
         self.report.value = _text_block(str(panel))
@@ -345,7 +582,7 @@ class TreatmentPlanner(_Explorer):
         self.choices, self.start_days, self.stop_days = {}, {}, {}
         rows = []
         for name, treatment in self.catalogue.items():
-            box = w.Checkbox(value=False, description=treatment.label, indent=False,
+            box = w.Checkbox(value=False, description=to_text(treatment.label), indent=False,  # MathJax typesets labels
                              layout=w.Layout(width="230px"))
             start = w.BoundedIntText(value=0, min=0, max=self.days - 1, description="from day",
                                      style=_STYLE, layout=w.Layout(width="140px"))
@@ -376,7 +613,7 @@ class TreatmentPlanner(_Explorer):
                    "the day it stops)"),
             self.length,
             w.GridBox(rows, layout=w.Layout(grid_template_columns="repeat(2, 420px)")),
-            self.problem, self.day, self.image, self.summary, self.cautions, self.report,
+            self.problem, self.day, self.image, self.summary, self.cautions, self.report, PageStyle(),
         ])
 
     def _every(self) -> float:
@@ -448,13 +685,19 @@ class TreatmentPlanner(_Explorer):
         plan = ", ".join(self.plan) or "no treatment"
         parts = [describe_course(self.result, lab, 0, day) for lab in ("platelets", "fibrinogen")]
         when = f"Day {day} (week {day // 7}, month {day / 30.4375:.1f}). " if self.days > 84 else ""
-        text = f"{when}Plan: {plan}. " + " ".join(parts)
+        text = f"{when}Plan: {plan}. " + describe_standard_care(self.case) + " ".join(parts)
         png = self.figure.render(self.result, day, comparison=self.untreated)
         self.image.value = png_img_tag(png, text)
         self.summary.value = _summary_html(text)
-        notes = [f"<li><strong>{html.escape(self.catalogue[n].label)}</strong>: {html.escape(self.catalogue[n].harms)} "
-                 f"<em>({html.escape(self.catalogue[n].citation)})</em></li>"
-                 for n, box in self.choices.items() if box.value]
+        notes = []
+        for n, box in self.choices.items():
+            if not box.value:
+                continue
+            tr = self.catalogue[n]
+            dose = (f" Dose: {html.escape(parse_treatment(n).dose_text(self.case.weight_kg))}."
+                    if tr.kind == "transfusion" else "")
+            notes.append(f"<li><strong>{html.escape(tr.label)}</strong>: {html.escape(tr.harms)}{dose} "
+                         f"<em>({html.escape(tr.citation)})</em></li>")
         self.cautions.value = f"<p><strong>Cautions</strong></p><ul>{''.join(notes)}</ul>" if notes else ""
         self.report.value = _text_block(str(self.result.lab_panel(day)))
 
@@ -474,14 +717,13 @@ class PredictReveal(_Explorer):
 
     def __init__(self, question: str, options, explanation: str):
         self.question = w.HTML(f"<p><strong>Predict:</strong> {html.escape(question)}</p>")
-        self.choice = w.RadioButtons(options=list(options), value=None, description="",
-                                     layout=w.Layout(width="auto"))
+        self.choice = RadioGroup(options=list(options), value=None, description="Your prediction")
         self.button = w.Button(description="Reveal", tooltip="Show the explanation", disabled=True)
         self.feedback = w.HTML()
         self.explanation = explanation
         self.choice.observe(lambda change: setattr(self.button, "disabled", change["new"] is None), names="value")
         self.button.on_click(self.reveal)
-        self.widget = w.VBox([self.question, self.choice, self.button, self.feedback])
+        self.widget = w.VBox([self.question, self.choice, self.button, self.feedback, PageStyle()])
 
     def reveal(self, _button=None) -> None:
         """Show the explanation beside the learner's prediction."""

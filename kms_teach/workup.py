@@ -26,15 +26,12 @@ overall score is the weighted mean of the three sections' fractions.
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-import yaml
-
-from ._assets import assets_dir
-from ._content import RAW_HTML, line_for, line_map, missing_field, parse_yaml, schema_message
+from ._assets import AssetError, assets_dir, load_content, read_json
+from ._content import RAW_HTML, line_for, missing_field, schema_message
 from .questions import Problem
 from .treatments import shift_plan
 
@@ -65,18 +62,25 @@ STEPS = ("tests", "diagnosis", "plan", "debrief")
 TEST_VERDICTS = ("essential", "helpful", "unhelpful", "harmful")
 PLAN_VERDICTS = ("best", "acceptable", "poor", "harmful")
 _STEP_LABELS = {"tests": "Test", "diagnosis": "Diagnosis", "plan": "Plan"}
-_MAX_NODES = 200_000  # a content file is a few hundred values; YAML alias bombs are far larger
 
 
-class WorkupError(ValueError):
-    """A work-up file that cannot be used; ``problems`` lists every problem found."""
+class WorkupError(AssetError):
+    """A work-up file that cannot be used; ``problems`` lists every problem found.
+
+    An :class:`~kms_teach._assets.AssetError` (so a ValueError) whose file, line, item and
+    field are those of the first problem; its text lists up to five problems, each in the
+    ``file:line: item: field: message`` form, separated by "; ".
+    """
 
     def __init__(self, path, problems: Iterable[Problem]):
-        self.path = str(path)
         self.problems = tuple(problems)
-        shown = "; ".join(str(p) for p in self.problems[:5])
+        first = self.problems[0] if self.problems else Problem(str(path), 1, "(file)", "-", "is not valid")
+        super().__init__(path, first.message, item=first.item, field=first.field, line=first.line)
+
+    def __str__(self) -> str:
+        shown = "; ".join(str(p) for p in self.problems[:5]) or f"{self.path}:1: (file): -: is not valid"
         more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
-        super().__init__(f"{self.path} is not a valid work-up: {shown}{more}")
+        return f"{shown}{more}"
 
 
 # --------------------------------------------------------------------------- content
@@ -237,7 +241,7 @@ def _schema_validator():
 
     jsonschema = import_jsonschema()
 
-    schema = json.loads((assets_dir() / "workup.schema.json").read_text(encoding="utf-8"))
+    schema = read_json(assets_dir() / "workup.schema.json")
     return jsonschema.Draft202012Validator(schema)
 
 
@@ -256,26 +260,18 @@ def read_workup_file(path: str | Path) -> tuple[Workup | None, list[Problem]]:
         return None, [Problem(shown, line, "(file)", "-", message)]
 
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return file_problem(1, f"cannot be read ({exc.__class__.__name__})")
-    try:
-        node, data = parse_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return file_problem(mark.line + 1 if mark else 1, f"not valid YAML: {problem}")
-    except (RecursionError, ValueError, TypeError, OverflowError) as exc:  # pathological nesting or numbers
-        return file_problem(1, f"not valid YAML ({exc.__class__.__name__})")
-    if node is None or not isinstance(data, dict):
+        content = load_content(path, lenient=True)
+    except AssetError as exc:
+        return None, [Problem.from_asset_error(exc)]
+    data, lines = content.data, content.lines
+    if not isinstance(data, dict):
         return file_problem(1, "must be a mapping with id, title, case, tests, diagnosis and plans")
-    shape = _shape_problem(data)
-    if shape:
-        return file_problem(1, shape)
-    try:
-        lines = line_map(node)
-    except (TypeError, RecursionError):  # unusual keys: fall back to line 1
-        lines = {(): 1}
+    if content.problems:  # duplicate keys, nan/inf, YAML tags: named by item and field like the rest
+        problems = []
+        for error in content.problems:
+            item, fld = _item_and_field(data, list(error.where or ()))
+            problems.append(Problem(shown, error.line or 1, item, fld, error.message))
+        return None, list(dict.fromkeys(problems))
     problems: list[Problem] = []
 
     def add(where, message, fld=None):
@@ -292,24 +288,6 @@ def read_workup_file(path: str | Path) -> tuple[Workup | None, list[Problem]]:
     if problems:
         return None, problems
     return _build(data, shown), []
-
-
-def _shape_problem(data) -> str | None:
-    """Refuse self-referencing or enormous alias structures before walking them."""
-    count = 0
-    stack = [(data, frozenset())]
-    while stack:
-        value, parents = stack.pop()
-        count += 1
-        if count > _MAX_NODES:
-            return "too many values (YAML aliases expanding too far?)"
-        if isinstance(value, (dict, list)):
-            if id(value) in parents:
-                return "a YAML alias refers to itself"
-            inner = parents | {id(value)}
-            children = list(value.keys()) + list(value.values()) if isinstance(value, dict) else value
-            stack.extend((child, inner) for child in children)
-    return None
 
 
 def _schema_message(error) -> str:
@@ -368,8 +346,8 @@ def _check_rules(data: dict, path: Path, add) -> None:
     from .treatments import UnknownTreatmentError, parse_treatment
 
     for where, text in _strings(data):
-        if RAW_HTML.search(text):
-            add(where, "raw HTML or a script link is not allowed; use Markdown")
+        if found := RAW_HTML.search(text):
+            add(where, found.reason)
     if isinstance(data.get("id"), str) and data["id"] != path.stem:
         add(["id"], f"must equal the file name {path.stem!r}, not {data['id']!r}")
     case = data.get("case")

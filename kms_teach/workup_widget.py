@@ -19,10 +19,10 @@ import html
 import ipywidgets as w
 
 from .answers_bar import AnswersBar
-from .markup import to_html
+from .markup import escape_text, plain_text, to_html, to_text
 from .plots import CourseFigure, png_img_tag
 from .progress import AnswerBook, answer_book, content_version, default_answers_file
-from .widgets import _Explorer, _summary_html, _text_block
+from .widgets import KEYS_CLASS, PageStyle, _Explorer, _summary_html, _text_block
 from .workup import WorkupSession, load_workup
 
 __all__ = ["CaseWorkup"]
@@ -47,7 +47,7 @@ def _status(inner: str) -> str:
 
 
 def _cites(citations) -> str:
-    return f"<p><em>Sources: {html.escape('; '.join(citations))}</em></p>" if citations else ""
+    return f"<p><em>Sources: {escape_text('; '.join(citations))}</em></p>" if citations else ""
 
 
 class CaseWorkup(_Explorer):
@@ -72,9 +72,9 @@ class CaseWorkup(_Explorer):
         self._new_run = True  # the next decision starts a new run of the case
         self.figure = None  # built on the first plan, then reused
         wk = self.workup
-        self.header = w.HTML(f"<h3>{html.escape(wk.title)}</h3>{to_html(wk.presentation)}")
+        self.header = w.HTML(f"<h3>{escape_text(wk.title)}</h3>{to_html(wk.presentation)}")
 
-        self.tests = {t.id: w.Checkbox(value=False, description=t.label, indent=False,
+        self.tests = {t.id: w.Checkbox(value=False, description=to_text(t.label), indent=False,
                                        layout=w.Layout(width="auto")) for t in wk.tests}
         for box in self.tests.values():
             box.observe(self._on_tick, names="value")
@@ -84,15 +84,17 @@ class CaseWorkup(_Explorer):
         self.order_button.on_click(self.order)
         self.results = w.HTML()
 
-        self.diagnosis = w.RadioButtons(options=[(o.label, o.id) for o in wk.diagnosis.options], value=None,
-                                        description="Your diagnosis", style=_STYLE, layout=w.Layout(width="auto"))
+        self.diagnosis = w.RadioButtons(options=[(to_text(o.label), o.id) for o in wk.diagnosis.options], value=None,
+                                        description="Your diagnosis", style=_STYLE, layout=w.Layout(width="auto"),
+                                        _dom_classes=(KEYS_CLASS,))  # arrow keys work in JupyterLab too
         self.diagnosis_button = w.Button(description="Confirm this diagnosis", layout=w.Layout(width="auto"),
                                          tooltip="Commit to the diagnosis chosen above and read the feedback")
         self.diagnosis_button.on_click(self.confirm_diagnosis)
         self.diagnosis_feedback = w.HTML()
 
-        self.plan = w.RadioButtons(options=[(o.label, o.id) for o in wk.plans.options], value=None,
-                                   description="Your plan", style=_STYLE, layout=w.Layout(width="auto"))
+        self.plan = w.RadioButtons(options=[(to_text(o.label), o.id) for o in wk.plans.options], value=None,
+                                   description="Your plan", style=_STYLE, layout=w.Layout(width="auto"),
+                                        _dom_classes=(KEYS_CLASS,))  # arrow keys work in JupyterLab too
         self.plan_button = w.Button(description="Start this treatment plan", layout=w.Layout(width="auto"),
                                     tooltip=f"Simulate {wk.course_days:g} days on the chosen plan beside no treatment")
         self.plan_button.on_click(self.start_plan)
@@ -121,7 +123,7 @@ class CaseWorkup(_Explorer):
             self.plan, self.plan_button, self.plan_feedback, self.image, self.summary,
             w.HTML("<h4>Step 4. Debrief</h4>"),
             self.debrief_button, self.debrief_view, self.status, self.restart,
-            self.answers_bar.widget,
+            self.answers_bar.widget, PageStyle(),
         ])
         self.reset()
 
@@ -140,7 +142,7 @@ class CaseWorkup(_Explorer):
         self.debrief_button.disabled = step not in ("debrief", "done")
 
     def _say(self, text: str) -> None:
-        self.status.value = _status(f"<p>{html.escape(text)}</p>") if text else ""
+        self.status.value = _status(f"<p>{escape_text(text)}</p>") if text else ""
 
     def _on_tick(self, _change=None) -> None:
         n = sum(box.value for box in self.tests.values())
@@ -159,9 +161,9 @@ class CaseWorkup(_Explorer):
             return
         parts = []
         for r in results:
-            block = f"<h5>{html.escape(r.test.label)}</h5>"
+            block = f"<h5>{escape_text(r.test.label)}</h5>"
             if r.panel is not None:
-                block += _text_block(str(r.panel))
+                block += _text_block(plain_text(str(r.panel)))
             if r.finding:
                 block += to_html(r.finding)
             parts.append(block)
@@ -196,7 +198,7 @@ class CaseWorkup(_Explorer):
                                        comparison_label="untreated")
         png = self.figure.render(course.result, course.end_day, comparison=course.untreated)
         self.image.value = png_img_tag(png, course.summary)
-        self.summary.value = _summary_html(course.summary)
+        self.summary.value = _summary_html(plain_text(course.summary))
         fb = course.feedback
         self.plan_feedback.value = _status(f"<p><strong>{html.escape(_VERDICT_WORDS[fb.verdict].capitalize())}."
                                            f"</strong></p>{to_html(fb.text)}{_cites(fb.citations)}")
@@ -215,7 +217,7 @@ class CaseWorkup(_Explorer):
             self.book.changed()
         items = []
         for e in self.debrief.entries:
-            items.append(f"<li><strong>{html.escape(e.step.capitalize())}: {html.escape(e.label)}</strong> "
+            items.append(f"<li><strong>{escape_text(e.step.capitalize())}: {escape_text(e.label)}</strong> "
                          f"({html.escape(_VERDICT_WORDS[e.verdict])}){to_html(e.reason)}{_cites(e.citations)}</li>")
         self.debrief_view.value = _status(f"<ul>{''.join(items)}</ul><p><strong>{html.escape(self.debrief.score_text)}"
                                           "</strong></p>")

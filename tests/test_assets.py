@@ -83,7 +83,7 @@ def test_invalid_case_file_names_file_case_and_field(tmp_path, change, fragment)
 def test_invalid_treatment_file_names_treatment_and_field(tmp_path):
     path = tmp_path / "treatments.yaml"
     path.write_text("wonder-drug:\n  kind: potion\n")
-    with pytest.raises(AssetError, match="treatments.yaml: wonder-drug: kind: must be one of drug"):
+    with pytest.raises(AssetError, match=r"treatments.yaml:2: wonder-drug: kind: must be one of drug"):
         load_treatments(path)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
@@ -10,27 +11,28 @@ import yaml
 from kms_teach import load_bank
 from kms_teach._assets import assets_dir
 from kms_teach.check import check_paths
-from kms_teach.questions import case_panel, consequence, expected_value
+from kms_teach.questions import BLOOM_LEVELS, OBJECTIVES, case_panel, consequence, expected_value, grade
 
 BANK = load_bank()
 REFERENCES = yaml.safe_load((assets_dir() / "references.yaml").read_text(encoding="utf-8"))
 TOPICS = {"pathophysiology", "lab_interpretation", "differential", "workup", "treatment", "supportive_care",
-          "recovery_prognosis"}
+          "recovery_prognosis", "long_course", "module_skills"}
 
 
 def test_the_whole_assets_folder_checks_clean():
     assert [str(p) for p in check_paths([assets_dir()])] == []
 
 
-def test_the_bank_loads_without_problems_and_holds_at_least_60_items():
+def test_the_bank_loads_without_problems_and_holds_at_least_110_items():
     assert BANK.problems == ()
-    assert len(BANK) >= 60
+    assert len(BANK) >= 110
 
 
 def test_every_topic_in_the_brief_has_items():
     counts = Counter(q.topic for q in BANK)
     assert set(counts) == TOPICS
     assert min(counts.values()) >= 6
+    assert counts["long_course"] >= 20  # the decisions of the months after diagnosis (issue 14)
 
 
 def test_every_item_type_is_used():
@@ -39,9 +41,77 @@ def test_every_item_type_is_used():
     assert min(counts[t] for t in ("many_choice", "numeric", "ordering")) >= 3
 
 
-@pytest.mark.parametrize("lesson", range(5))
+@pytest.mark.parametrize("lesson", range(7))
 def test_every_lesson_has_a_quiz(lesson):
     assert len(BANK.select(lesson=lesson)) >= 3
+
+
+def test_every_item_is_tagged_to_a_lesson_and_to_objectives_of_that_kind():
+    for q in BANK:
+        assert q.lessons, q.id
+        assert q.objectives and set(q.objectives) <= set(OBJECTIVES), q.id
+        assert int(q.objectives[0][1:3]) in q.lessons, q.id  # the first objective's lesson quizzes the item
+
+
+def test_every_objective_is_assessed_by_at_least_two_items():
+    counts = Counter(o for q in BANK for o in q.objectives)
+    assert {o: counts[o] for o in OBJECTIVES if counts[o] < 2} == {}
+
+
+def test_most_items_ask_for_application_or_analysis():
+    levels = Counter(q.bloom for q in BANK)
+    assert set(levels) <= set(BLOOM_LEVELS) and sum(levels.values()) == len(BANK)
+    assert (levels["apply"] + levels["analyze"]) / len(BANK) >= 0.6
+
+
+def test_the_key_is_not_cued_by_length_more_than_chance_allows():
+    from kms_teach.questions import KEY_LENGTH_MARGIN, key_length_shares
+
+    shares = key_length_shares(list(BANK))
+    assert shares["strict"] <= shares["strict_chance"] + KEY_LENGTH_MARGIN
+    assert shares["near"] <= shares["near_chance"] + KEY_LENGTH_MARGIN
+
+
+FIBRINOGEN_TRIGGER = re.compile(r"fibrinogen (is |falls )?(below|under|<) ?(about )?1\.0 g/L", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("question", list(BANK), ids=lambda q: q.id)
+def test_the_fibrinogen_trigger_is_always_given_with_its_source(question):
+    """One policy (objectives.md): the 1.0 g/L trigger is Ji 2020's, and centres differ; never a bare rule."""
+    texts = [question.explanation, question.question] + [o.feedback for o in question.options]
+    texts += [o.text for o in question.options]
+    if any(FIBRINOGEN_TRIGGER.search(t) for t in texts):
+        assert any("Ji Y et al. Orphanet J Rare Dis 2020" in c for c in question.citations), question.id
+        assert "Ji 2020" in question.explanation or "one review" in question.explanation, question.id
+
+
+def test_a_well_infant_with_low_fibrinogen_is_not_keyed_for_cryoprecipitate():
+    """The review's contradiction: a number alone is no reason for a product (objectives.md policy)."""
+    item = BANK["supportive_care-cryoprecipitate-indications"]
+    well = next(i for i, o in enumerate(item.options) if "well infant" in o.text)
+    assert not item.options[well].correct
+    assert all(o.correct for i, o in enumerate(item.options)
+               if i != well and ("bleeding" in o.text.lower() or "procedure" in o.text.lower()))
+
+
+@pytest.mark.parametrize("item_id, accepted, refused", [
+    ("pathophysiology-platelet-lifespan", [7, 8, 10], [5, 12]),       # textbooks: 7-10 days
+    ("supportive_care-red-cell-increment", [2, 2.5, 3], [1, 4]),      # 10 mL/kg: about 2-3 g/dL
+    ("long_course-platelet-volume", [30, 45, 60], [20, 90]),          # 5-10 mL/kg for 6 kg
+])
+def test_numeric_tolerances_accept_the_published_range(item_id, accepted, refused):
+    item = BANK[item_id]
+    assert all(grade(item, value).correct for value in accepted)
+    assert not any(grade(item, value).correct for value in refused)
+
+
+def test_items_that_ask_what_is_abnormal_hide_the_flags():
+    from kms_teach.questions import panel_text
+
+    item = BANK["lab_interpretation-abnormal-for-age"]
+    text = panel_text(item)
+    assert not item.show_flags and "Flag" not in text and "Reference range" not in text
+    assert all(name in text for name in ("Platelet", "Fibrinogen"))
 
 
 def test_every_misconception_in_the_reference_pack_is_targeted():

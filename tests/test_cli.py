@@ -181,7 +181,7 @@ def test_check_prints_one_line_per_problem_and_exits_one(capsys, tmp_path):
         "      - {answer: Sirolimus, correct: true, feedback: f}\n"
         "      - {answer: Propranolol, feedback: f}\n"
         "      - {answer: None of the above, feedback: f}\n"
-        "    explanation: e\n    citations: [Ji Y et al. Blood 2022]\n"
+        "    explanation: e\n    citations: [Ji Y et al. Blood 2022]\n    bloom: remember\n    objectives: [L04.1]\n"
     )
     code, out, err = run(capsys, "check", str(tmp_path))
     lines = out.splitlines()
@@ -210,6 +210,7 @@ def test_check_refuses_a_citation_of_an_unlisted_source(capsys, tmp_path):
         "      - {answer: Propranolol, feedback: f}\n"
         "      - {answer: Interferon, feedback: f}\n"
         "    explanation: e\n    citations: [Ji Y et al. Blood 2022, A blog post I liked]\n"
+        "    bloom: remember\n    objectives: [L04.1]\n"
     )
     code, out, _ = run(capsys, "check", str(tmp_path))
     assert code == 1

@@ -225,7 +225,7 @@ TABLE = [
     bad("quiz", "--topic", "", "--list", expect="unknown topic ''"),
     bad("quiz", "--id", "no-such-id", "--list", expect="no question with id 'no-such-id'"),
     bad("quiz", "--id", "", "--list", expect="no question with id ''"),
-    *_cases_of_option(("quiz",), "--lesson", ["9", "5", "-1", "three", HUGE, ""], "argument --lesson: must be a lesson number from 0 to 4"),
+    *_cases_of_option(("quiz",), "--lesson", ["9", "7", "-1", "three", HUGE, ""], "argument --lesson: must be a lesson number from 0 to 6"),
     bad("quiz", "--difficulty", "trivial", "--list", expect=("invalid choice: 'trivial'", "'easy', 'medium', 'hard'")),
     bad("quiz", "--difficulty", "Easy", "--list", expect="invalid choice: 'Easy'"),
     bad("quiz", "--topic", "treatment", "--difficulty", "hard", "--lesson", "0", "--list", expect="no questions match"),
@@ -311,6 +311,10 @@ def make_workdir(root: Path) -> Path:
     """Fixtures for the table: broken files, odd files, and copies of the assets."""
     source = assets_dir()
     good_case = (source / "cases" / "khe-kms.yaml").read_text(encoding="utf-8")
+
+    def case(stem, text):  # a case file's name must equal its file name
+        return text.replace("name: khe-kms", f"name: {stem}", 1)
+
     (root / "emptydir").mkdir()
     (root / "folder.yaml").mkdir()
     (root / "folder.ipynb").mkdir()
@@ -326,11 +330,11 @@ def make_workdir(root: Path) -> Path:
     _write(root / "garbage" / "latin1.yaml", "name: caf\xe9\n".encode("latin-1"))
     _write(root / "garbage" / "alias.yaml", "a: &a [*a]\n")
     _write(root / "garbage" / "deep.yaml", "[" * 2000 + "]" * 2000 + "\n")
-    _write(root / "cases" / "bad-age.yaml", good_case.replace("age_days: 42", "age_days: six weeks"))
-    _write(root / "cases" / "inf-severity.yaml", good_case.replace("severity: ", "severity: 1e999 #", 1))
-    _write(root / "cases" / "bool-weight.yaml", good_case.replace("weight_kg: ", "weight_kg: true #", 1))
-    _write(root / "cases" / "unknown-parameter.yaml", good_case + "parameters:\n  tumour_magic: 1.0\n")
-    _write(root / "cases" / "huge-field.yaml", good_case.replace("age_days: 42", "age_days: " + "x" * 200_000))
+    _write(root / "cases" / "bad-age.yaml", case("bad-age", good_case.replace("age_days: 42", "age_days: six weeks")))
+    _write(root / "cases" / "inf-severity.yaml", case("inf-severity", good_case.replace("severity: ", "severity: 1e999 #", 1)))
+    _write(root / "cases" / "bool-weight.yaml", case("bool-weight", good_case.replace("weight_kg: ", "weight_kg: true #", 1)))
+    _write(root / "cases" / "unknown-parameter.yaml", case("unknown-parameter", good_case + "parameters:\n  tumour_magic: 1.0\n"))
+    _write(root / "cases" / "huge-field.yaml", case("huge-field", good_case.replace("age_days: 42", "age_days: " + "x" * 200_000)))
     _write(root / "bank.yaml", "topic: demo\n")
     _write(root / "read-only.json", "{}\n")
     os.chmod(root / "read-only.json", 0o444)

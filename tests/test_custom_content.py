@@ -43,6 +43,8 @@ NEW_QUESTION = textwrap.dedent("""\
         answer: {lab: platelets, tolerance: 3}
         explanation: Read it from the panel; it comes from the model.
         citations: ["Croteau SE et al. J Pediatr 2013;162:142-7"]
+        bloom: remember
+        objectives: [L00.4]
     """)
 
 

@@ -21,6 +21,7 @@ Guide markers (each on the line right before a fenced block):
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -37,6 +38,7 @@ import pytest
 import yaml
 
 from kms_teach import load_bank
+from kms_teach.markup import to_html
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "educator-guide.md"
@@ -400,6 +402,8 @@ def test_the_guide_steps_work_as_written(tmp_path, monkeypatch):
     # installed content, so the real one is never touched).
     checkout = tmp_path / "kms-teach"
     shutil.copytree(installed, checkout / "assets")
+    # The lessons too, for recipe (g) "Edit a lesson" (sources and executed notebooks).
+    shutil.copytree(NOTEBOOKS, checkout / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints", "answers-*"))
     # `kms-teach` and `python` on PATH, both this interpreter, so the package under test is used.
     bindir = tmp_path / "bin"
     bindir.mkdir()
@@ -461,8 +465,9 @@ def test_the_guide_steps_work_as_written(tmp_path, monkeypatch):
 
     copy = checkout / "my-assets"
     assert env.get("KMS_TEACH_ASSETS") == str(copy), "the guide points KMS_TEACH_ASSETS at its copy"
-    for step in ("copy-assets", "check-question", "check-all"):
+    for step in ("copy-assets", "check-question", "check-all", "edit-lesson"):
         assert "No problems found" in out[step], out[step]
+    assert "wrote notebooks/00_start_here.ipynb (executed)" in out["edit-lesson"]
 
     # (a) the parameter change is checked and shows in the model's output.
     assert "No problems found" in out["check-parameter"]
@@ -512,16 +517,18 @@ def test_the_guide_steps_work_as_written(tmp_path, monkeypatch):
         assert "Laboratory results (simulated" in text, "a case-based item carries the model's panel"
     for name in _outputs(export.body, ".json"):
         exported = json.loads((checkout / name).read_text(encoding="utf-8"))
-        stems = [entry["question"] for entry in exported]
-        assert all(item["question"].strip() in stems for item in items), name
+        # the export carries sanitised HTML (with [ ] $ as character references for jupyterquiz)
+        stems = [html.unescape(entry["question"]) for entry in exported]
+        assert all(html.unescape(to_html(item["question"])) in stems for item in items), name
     pages = {name: (checkout / name).read_text(encoding="utf-8") for name in _outputs(export.body, ".html")}
     assert len(pages) == 2, "a handout and its answer key"
     for name, page in pages.items():
         assert "<script" not in page.lower(), name
-        assert all(f'id="{item["id"]}"' in page for item in items), name
     keys = [page for name, page in pages.items() if "--answer-key" in
             next(line for line in export.body.splitlines() if name in line)]
     assert len(keys) == 1 and "<strong>Answer:</strong>" in keys[0]
+    # Item ids can name the answer, so only the key carries them (issue 14).
+    assert all((f'id="{item["id"]}"' in page) == (page is keys[0]) for item in items for page in pages.values())
     handout = next(page for page in pages.values() if page is not keys[0])
     assert "<strong>Answer:</strong>" not in handout
     for item in items:

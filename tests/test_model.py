@@ -294,7 +294,8 @@ def test_cohort_seed_reproduces_and_differs_between_seeds():
 def test_cohort_of_one_typical_infant_matches_single_simulation():
     case = k.load_case("khe-kms")
     cohort = k.simulate_cohort(case, n=1, seed=0, days=14, every_hours=6, treatments=["sirolimus@0"],
-                               parameters={"cohort_severity_sd": 0.0, "cohort_sensitivity_sd": 0.0})
+                               parameters={"cohort_severity_sd": 0.0, "cohort_sensitivity_sd": 0.0,
+                                           "cohort_residual_sd": 0.0})
     single = k.simulate(case, ["sirolimus@0"], days=14)
     np.testing.assert_allclose(cohort.series["platelets"][0], single.platelets, rtol=1e-12)
 

@@ -26,6 +26,8 @@ GOOD_ITEM = {
     "id": "demo-first",
     "objective": "Pick the first-line treatment",
     "difficulty": "easy",
+    "bloom": "remember",
+    "objectives": ["L04.1"],
     "type": "multiple_choice",
     "question": "Which drug is given first for KMP in most current practice?",
     "answers": [

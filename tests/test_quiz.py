@@ -8,6 +8,7 @@ import yaml
 
 from kms_teach import load_bank
 from kms_teach.quiz import Quiz
+from kms_teach.widgets import KEYS_CLASS, RadioGroup
 
 ITEMS = [
     {
@@ -206,7 +207,7 @@ def test_every_control_has_a_visible_label(bank):
     for question in list(quiz.questions):
         go_to(quiz, question.id)
         for control in quiz.controls.children:
-            if isinstance(control, (w.RadioButtons, w.Text, w.Select)):
+            if isinstance(control, (RadioGroup, w.Text, w.Select)):
                 assert control.description
             if isinstance(control, w.Checkbox):
                 assert control.description
@@ -221,3 +222,18 @@ def test_an_empty_selection_lists_the_topics():
 
 def test_text_view_is_deterministic(bank):
     assert repr(Quiz(bank=bank, seed=1)) == "<Quiz: 4 question(s); run the notebook to take it>"
+
+
+def test_choices_are_a_keyboard_safe_radio_group_and_the_order_buttons_have_distinct_names(bank):
+    quiz = Quiz(bank=bank, seed=0)
+    go_to(quiz, "demo-transfuse")
+    assert isinstance(quiz.choice, RadioGroup) and quiz.choice.description == "Your answer"
+    quiz.choice._on_choose(quiz.choice, {"choose": 0}, [])  # a choice made with the arrow keys
+    assert quiz.choice.value == quiz.orders["demo-transfuse"][0] and quiz.response() == quiz.choice.value
+    go_to(quiz, "demo-tests")
+    assert all(KEYS_CLASS in box._dom_classes for box in quiz.ticks)
+    go_to(quiz, "demo-order")
+    assert KEYS_CLASS in quiz.sequence._dom_classes
+    buttons = [c for row in quiz.controls.children if isinstance(row, w.HBox) for c in row.children]
+    assert [b.description for b in buttons] == ["Move up", "Move down"]
+    assert all(b.layout.width == "auto" for b in buttons)  # never cut to the same prefix

@@ -266,3 +266,77 @@ def test_planner_stop_day_ends_a_drug_and_the_course_shows_it():
     continued = planner.result.tumour_mass[planner.result.index(364)]
     assert stopped > continued
     assert "Day 28 (week 4" in planner.summary.value
+
+
+def test_sepsis_summary_names_the_treatment_that_settles_it():
+    panel = widgets.LabPanelExplorer("sepsis-dic", days=21)
+    assert "Treated with antibiotics and intensive care from day 0." in panel.summary.value
+
+
+def test_planner_gives_a_transfusion_volume_from_the_infant_weight():
+    planner = widgets.TreatmentPlanner("khe-kms", days=28)
+    planner.set_plan(["platelet-transfusion@2"])
+    assert "10 mL/kg (45 mL for 4.5 kg)" in planner.cautions.value
+
+
+# --- keyboard and reading in every front end ----------------------------------------------
+
+
+def test_radio_group_keeps_the_radio_buttons_interface():
+    group = widgets.RadioGroup(options=[("A. first", 2), ("B. second", 0)], description="Your answer")
+    assert group.labels == ["A. first", "B. second"] and group.value is None and group.index is None
+    group.value = 0
+    assert group.index == 1 and group.label == "B. second"
+    group.index = 0
+    assert group.value == 2
+    with pytest.raises(Exception, match="not one of the options"):
+        group.value = 5
+    plain = widgets.RadioGroup(options=["up", "down"])
+    plain.value = "down"
+    assert plain.index == 1
+    plain.options = ["left", "right"]  # new options drop a choice that is no longer offered
+    assert plain.value is None and plain.labels == ["left", "right"]
+
+
+def test_radio_group_takes_choices_from_the_browser_as_messages():
+    group = widgets.RadioGroup(options=["up", "down"], description="Your prediction")
+    group._on_choose(group, {"choose": 1}, [])
+    assert group.value == "down"
+    for bad in ({"choose": 7}, {"choose": "1"}, {"other": 0}, "junk"):
+        group._on_choose(group, bad, [])
+        assert group.value == "down"
+    group.disabled = True
+    group._on_choose(group, {"choose": 0}, [])
+    assert group.value == "down"  # a locked group cannot be changed from the page
+
+
+def test_controls_keep_their_keys_from_notebook_shortcuts():
+    # Notebook 7 reads keys in the capture phase: only a window listener registered for the
+    # capture phase comes first; every key a slider or radio group uses must be in the set.
+    for esm in (widgets.Slider._esm, widgets.RadioGroup._esm, widgets.PageStyle._esm):
+        assert 'window.addEventListener("keydown"' in esm and "}, true);" in esm
+        assert "stopPropagation" in esm
+        for key in ("ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End", "PageUp", "PageDown"):
+            assert f'"{key}"' in esm
+        assert ".kms-slider input" in esm and ".kms-radio input" in esm and f".{widgets.KEYS_CLASS} select" in esm
+
+
+def test_focus_ring_and_monospace_reports_reach_every_page(trapping):
+    css = widgets.PageStyle._css
+    assert "outline: 3px solid" in css and "outline-offset: 2px" in css
+    assert "button:focus-visible" in css and "summary:focus-visible" in css
+    assert "monospace" in css
+    assert "font-family" in trapping.report.value and "monospace" in trapping.report.value
+    assert any(isinstance(c, widgets.PageStyle) for c in trapping.widget.children)
+
+
+def test_prediction_uses_the_keyboard_safe_radio_group():
+    box = widgets.PredictReveal("What happens?", ["up", "down"], "Down.")
+    assert isinstance(box.choice, widgets.RadioGroup) and box.choice.description
+
+
+def test_play_button_says_pause_while_playing(trapping):
+    trapping._on_play({"new": True})  # as the toggle does when pressed (no event loop here)
+    assert trapping.play.description == "Pause the course" and trapping.play.icon == "pause"
+    trapping._on_play({"new": False})
+    assert trapping.play.description == "Play the course" and trapping.play.icon == "play"

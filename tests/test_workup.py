@@ -144,7 +144,7 @@ def test_bad_yaml_gives_one_file_problem_at_the_broken_line(tmp_path):
 @pytest.mark.parametrize("text, message", [
     ("", "must be a mapping"),
     ("- just\n- a list\n", "must be a mapping"),
-    ("a: &x [*x]\n", "refers to itself"),
+    ("a: &x [*x]\n", "YAML alias"),
 ])
 def test_file_that_is_not_a_workup_gives_a_file_problem(tmp_path, text, message):
     path = write(tmp_path, text)

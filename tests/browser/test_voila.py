@@ -43,7 +43,7 @@ QUIZZES = [(nb, k) for nb in LESSONS for k in range(len(quiz_calls(nb)))]
 
 
 def test_the_lessons_are_found_and_some_are_interactive():
-    assert len(LESSONS) == 6, LESSONS
+    assert len(LESSONS) == 7, LESSONS
     assert {Path(nb).stem[:2] for nb in INTERACTIVE} >= {"02", "03", "04"}, INTERACTIVE
     assert {nb for nb, _k in QUIZZES} == set(LESSONS), "every lesson ends with a quiz"
 
@@ -197,7 +197,7 @@ def quiz_parts(page, k):
 def press_keys_to_answer(page, container, button, feedback, kind, positions, count):
     """Set the answer with the keyboard (Space on each option to choose), then Enter on Check answer."""
     if kind == "multiple_choice":
-        radios = container.locator(".widget-radio-box input[type=radio]")
+        radios = container.locator(".kms-radio input[type=radio]")
         assert radios.count() == count
         radios.nth(positions[0]).focus()
         page.keyboard.press("Space")
@@ -241,7 +241,7 @@ def test_quiz_answered_wrong_then_right_by_keyboard(voila_lessons, notebook, k):
     page.wait_for_function("([el, t]) => el.textContent.includes(t)", arg=[container.element_handle(), counter])
 
     order = quiz.orders[q.id]  # order[shown position] = index of the option in the file
-    labels = (container.locator(".widget-radio-box label") if q.type == "multiple_choice"
+    labels = (container.locator(".kms-radio .kms-radio-option") if q.type == "multiple_choice"
               else container.locator(".widget-checkbox .widget-label-basic"))
     shown = [" ".join(t.split()) for t in labels.all_inner_texts()]
     expected = [" ".join(f"{'ABCDEFGH'[n]}. {to_text(q.options[i].text)}".split()) for n, i in enumerate(order)]

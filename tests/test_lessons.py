@@ -1,0 +1,234 @@
+"""Lesson sources (kms_teach/lessons.py): MyST files, objective ids, one bibliography, checks, sync.
+
+The lessons themselves are executed by nbval (pyproject's pytest options); here the machinery
+that keeps their sources, citations and notebooks honest is tested, on copies in tmp_path.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import yaml
+
+from kms_teach import labs
+from kms_teach.check import check_paths
+from kms_teach.lessons import (FALLBACK_ITEMS, all_objectives, check_lesson, cited_short_forms, is_lesson_source, lesson_quiz,
+                               main, read_lesson, references_markdown, refresh_references, short_forms, sync_lesson)
+from kms_teach.questions import load_bank
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+REFERENCES = ROOT / "assets" / "references.yaml"
+SOURCES = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.md"))
+
+#: The shared contract with the question bank (/work/prompts/objectives.md): ids per lesson.
+OBJECTIVE_COUNTS = {0: 4, 1: 5, 2: 5, 3: 5, 4: 5, 5: 4, 6: 6}
+
+
+@pytest.fixture
+def lesson_copy(tmp_path):
+    """Lesson 00's source and executed notebook, copied so they can be edited."""
+    for suffix in (".md", ".ipynb"):
+        shutil.copy(NOTEBOOKS / f"00_start_here{suffix}", tmp_path / f"00_start_here{suffix}")
+    return tmp_path / "00_start_here.md"
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def messages(problems) -> str:
+    return "\n".join(str(p) for p in problems)
+
+
+# --------------------------------------------------------------------------- the lessons as shipped
+
+
+def test_every_lesson_has_a_source_and_the_objective_ids_of_the_contract():
+    assert [p.stem[:2] for p in SOURCES] == ["00", "01", "02", "03", "04", "05", "06"]
+    for path in SOURCES:
+        lesson = read_lesson(path)
+        expected = [f"L{lesson.number:02d}.{k}" for k in range(1, OBJECTIVE_COUNTS[lesson.number] + 1)]
+        assert [o.id for o in lesson.objectives] == expected, path.name
+        assert all(len(o.text) > 20 for o in lesson.objectives), path.name
+    ids = all_objectives(NOTEBOOKS)
+    assert len(ids) == sum(OBJECTIVE_COUNTS.values()) and list(ids)[0] == "L00.1" and list(ids)[-1] == "L06.6"
+
+
+@pytest.mark.parametrize("path", SOURCES + [NOTEBOOKS / "instructor_notes.md"], ids=lambda p: p.stem)
+def test_each_lesson_passes_its_own_check(path):
+    assert check_lesson(path, REFERENCES) == []
+
+
+def test_kms_teach_check_covers_the_lesson_folder():
+    problems = check_paths([NOTEBOOKS])
+    assert problems == [], messages(problems)
+
+
+def test_lesson_04_teaches_the_supportive_care_policy_once_with_its_sources():
+    text = (NOTEBOOKS / "04_treatment_and_recovery.md").read_text(encoding="utf-8")
+    policy = text[text.index("## 6. Supportive care"):text.index("## 7. A virtual trial")]
+    for fact in ("below about 30 ×10^9/L (Ji 2020)", "5–10 mL/kg", "50–100 ×10^9/L",
+                 "fibrinogen below 1.0 g/L", "definitions vary between centres", "1–2 units per 10 kg",
+                 "0.6–1.0 g/L", "10–15 mL/kg raises factor levels by about 15–20%", "7–8 g/dL",
+                 "(approximate)", "2–3 g/dL", "heparin may worsen bleeding", "do not treat a\nnumber",
+                 "(O'Rafferty\n2015", "AccessPediatrics", "**Pain**"):
+        assert fact in policy, fact
+
+
+def test_warning_signs_are_written_for_infants_and_complete():
+    text = (NOTEBOOKS / "01_the_tumour_and_the_patient.md").read_text(encoding="utf-8")
+    signs = " ".join(text[text.index("## 7. Warning signs"):text.index("## 8. Outlook")].split())
+    for sign in ("pale", "poor feeding", "lethargy", "fast breathing or a fast heartbeat", "new bruises",
+                 "petechiae", "oozing", "stool", "urine", "vomit", "swelling, tense abdomen",
+                 "bulging fontanelle", "seizures", "drowsiness", "rapid swelling", "noisy breathing",
+                 "head, neck or chest"):
+        assert sign in signs, sign
+    assert "irregular heartbeat" not in signs
+
+
+def test_lesson_06_rebound_numbers_are_the_validation_reports():
+    """The shares lesson 06 prints are the ones docs/validation.md reports for S9 and S10."""
+    report = (ROOT / "docs" / "validation.md").read_text(encoding="utf-8")
+    notebook = nbformat.read(NOTEBOOKS / "06_the_long_course.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs)
+    for checkpoint in ("S9", "S10"):
+        row = re.search(rf"^\| {checkpoint}: (.+?) \|.*?\| ([\d.]+) share \|", report, re.M)
+        assert row, checkpoint
+        title, share = row.group(1), float(row.group(2))
+        shown = re.search(rf"{re.escape(title)}: ([\d.]+)%", printed)
+        assert shown, f"lesson 06 does not print {title!r}"
+        assert float(shown.group(1)) == pytest.approx(100 * share, abs=0.06)
+
+
+def test_fibrinogen_lower_limit_at_three_to_six_months_is_andrews_boundary():
+    for age in (90, 135, 180):
+        low, _high = labs.reference_limits("fibrinogen", np.array([age]))
+        assert float(np.atleast_1d(low)[0]) == pytest.approx(1.50), age
+    assert labs.reference_range("fibrinogen", 90).approximate, "unverifiable limits stay marked approximate"
+
+
+def test_the_lab_report_footnotes_speak_to_learners():
+    import kms_teach as kt
+
+    report = str(kt.simulate("khe-kms", days=1).lab_panel(0))
+    assert "memory" not in report and "source pack" not in report
+    assert "unrounded" in report
+
+
+# --------------------------------------------------------------------------- one bibliography
+
+
+def test_each_short_form_names_exactly_one_entry_and_no_key_was_lost():
+    entries = yaml.safe_load(REFERENCES.read_text(encoding="utf-8"))
+    shorts = [e["short"] for e in entries if "short" in e]
+    assert len(shorts) == len(set(shorts))
+    keys = {e["key"] for e in entries}
+    assert {"andrew1987", "ji2020", "ji2022", "ijc2023", "orafferty2015", "accesspediatrics"} <= keys
+    assert short_forms(REFERENCES)["Ji 2022"]["key"] == "ji2022"
+
+
+def test_short_forms_are_found_as_whole_phrases_even_across_a_line_break():
+    shorts = short_forms(REFERENCES)
+    text = "as shown (Ji\n2022; O'Rafferty 2015), unlike Ji 20221 or xJi 2020"
+    assert cited_short_forms(text, shorts) == ["Ji 2022", "O'Rafferty 2015"]
+
+
+def test_the_reference_list_is_generated_in_alphabetical_order():
+    text = references_markdown("(Toulon 2016) and (Andrew 1987; Léauté-Labrèze 2015)", REFERENCES)
+    lines = text.splitlines()
+    assert lines[0] == "## References"
+    assert [line[2:8] for line in lines[2:]] == ["Andrew", "Léauté", "Toulon"]
+
+
+# --------------------------------------------------------------------------- the checks fail when they should
+
+
+def test_a_clean_copy_passes(lesson_copy):
+    assert check_lesson(lesson_copy, REFERENCES) == []
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("print(kt.NOTICE)", "def helper():\n    return 1\n\nprint(kt.NOTICE)", "defines a function"),
+    ("print(kt.NOTICE)", "import numpy\nprint(kt.NOTICE)", "imports 'numpy'"),
+    ("such as (Croteau 2013).", "such as (Smith 2019).", "'Smith 2019' names no short form"),
+    ("in the blood (O'Rafferty 2015; Ji 2020).", "in the blood (reference pack §3.1).", "is not a source for learners"),
+    ("- id: L00.4", "- id: L00.5", "expected L00.4"),
+    ("**Name** the keys", "**Press** the keys", "must state this objective"),
+    ("## Key points", "## Summary", "Key points"),
+    ("about 15 minutes", "a quarter of an hour", "about N minutes"),
+])
+def test_a_broken_lesson_gives_one_clear_line(lesson_copy, old, new, expected):
+    edit(lesson_copy, old, new)
+    problems = check_lesson(lesson_copy, REFERENCES)
+    assert problems, "the check should fail"
+    assert expected in messages(problems)
+    assert all(str(p).startswith(str(lesson_copy)) for p in problems)
+
+
+def test_an_edited_source_is_out_of_sync_until_synced(lesson_copy):
+    edit(lesson_copy, "## How the lessons work", "## How these lessons work")
+    assert "out of sync" in messages(check_lesson(lesson_copy, REFERENCES))
+
+
+def test_a_new_citation_needs_a_refreshed_reference_list(lesson_copy):
+    edit(lesson_copy, "such as (Croteau 2013).", "such as (Croteau 2013; Adams 2016).")
+    assert "reference list does not match" in messages(check_lesson(lesson_copy, REFERENCES))
+    assert refresh_references(lesson_copy, REFERENCES)
+    assert "Adams DM" in lesson_copy.read_text(encoding="utf-8")
+    assert not refresh_references(lesson_copy, REFERENCES), "a second refresh changes nothing"
+
+
+def test_sync_writes_and_executes_the_paired_notebook(tmp_path):
+    source = tmp_path / "09_tiny.md"
+    text = (NOTEBOOKS / "00_start_here.md").read_text(encoding="utf-8")
+    front = text[:text.index("\n---\n") + 5]
+    source.write_text(front + "\n# Tiny\n\n```{code-cell}\nimport kms_teach as kt\n\nprint(kt.NOTICE)\n```\n",
+                      encoding="utf-8")
+    written = sync_lesson(source)
+    notebook = nbformat.read(written, as_version=4)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert code[0].execution_count == 1 and "not for clinical decisions" in code[0].outputs[0]["text"].lower()
+    assert notebook.cells[-1].source.startswith("## References")
+    assert "kms_teach" in source.read_text(encoding="utf-8"), "the front matter keeps the lesson metadata"
+    problems = check_lesson(source, REFERENCES)
+    assert "out of sync" not in messages(problems) and "not executed" not in messages(problems)
+
+
+def test_check_paths_classifies_only_paired_markdown_as_lessons(tmp_path, lesson_copy):
+    (lesson_copy.parent / "README.md").write_text("# Notes\n\n(Smith 2019)\n", encoding="utf-8")
+    assert is_lesson_source(lesson_copy) and not is_lesson_source(lesson_copy.parent / "README.md")
+    edit(lesson_copy, "such as (Croteau 2013).", "such as (Smith 2019).")
+    problems = check_paths([lesson_copy.parent])
+    assert [p for p in problems if "Smith 2019" in str(p)]
+    assert not [p for p in problems if "README" in str(p)]
+
+
+def test_the_command_line_names_a_bad_path_in_one_line(tmp_path, capsys):
+    assert main(["sync", str(tmp_path / "missing.md")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "missing.md" in err[0] and "not a lesson source" in err[0]
+    assert main([]) == 2
+
+
+# --------------------------------------------------------------------------- the lesson quiz
+
+
+def test_lesson_quiz_uses_tagged_items_then_falls_back():
+    bank = load_bank()
+    assert len(lesson_quiz(4, bank=bank)._pool) == len(bank.select(lesson=4))
+    quiz = lesson_quiz(6, bank=bank)
+    tagged = bank.select(lesson=6)
+    if tagged:
+        assert len(quiz._pool) == len(tagged)
+    else:
+        assert {q.id for q in quiz._pool} == {i for i in FALLBACK_ITEMS[6] if i in {q.id for q in bank}}
+    with pytest.raises(ValueError, match="lesson 9"):
+        lesson_quiz(9, bank=bank)
