@@ -625,11 +625,25 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
+def _objective_titles() -> dict[str, str]:
+    """Objective id -> its sentence, when this kms-teach knows them (objective ids came with the bank's 0.2 tags)."""
+    try:
+        from .questions import OBJECTIVES
+    except ImportError:
+        return {}
+    return dict(OBJECTIVES)
+
+
 def _mastery_html(title: str, label: str, rows: list[Mastery], note: str) -> str:
     esc = html.escape
     if not rows:
         return f"<h2>{title}</h2><p>No answered item names one.</p>"
-    body = "".join(f"<tr><th scope=\"row\">{esc(_short(m.tag, 120))}</th><td>{len(m.items)}</td><td>{m.learners}</td>"
+    titles = _objective_titles()
+
+    def named(tag: str) -> str:
+        return f"{tag}: {titles[tag]}" if tag in titles else tag
+
+    body = "".join(f"<tr><th scope=\"row\">{esc(_short(named(m.tag), 120))}</th><td>{len(m.items)}</td><td>{m.learners}</td>"
                    f"<td>{100 * m.mean_score:.0f}%</td><td>{100 * m.mastered_share:.0f}%</td></tr>"
                    for m in sorted(rows, key=lambda m: m.mean_score))
     return (f"<h2>{title}</h2><p>{note} A learner has mastered one when their mean first-attempt score on its "

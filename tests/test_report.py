@@ -300,7 +300,7 @@ def test_objective_ids_and_misconceptions_when_present_else_the_objective_senten
         def __getattr__(self, name):
             return getattr(self.base, name)
 
-    tagged = [Tagged(items[0], ("L02.3",), ("M4",)), items[1]]
+    tagged = [Tagged(items[0], ("L02.3",), ("M4",)), Tagged(items[1], (), ())]  # the second has no ids
     _write(tmp_path, "a.json", _answers("ana", "q", [(items[0], True), (items[1], False)], bank))
     _write(tmp_path, "b.json", _answers("bo", "q", [(items[0], False), (items[1], False)], bank))
     report = build_report([tmp_path], bank=tagged)
@@ -308,6 +308,7 @@ def test_objective_ids_and_misconceptions_when_present_else_the_objective_senten
     assert set(objectives) == {"L02.3", items[1].objective}
     assert objectives["L02.3"].mean_score == 0.5 and objectives["L02.3"].mastered_share == 0.5
     assert {m.tag for m in report.misconceptions} >= {"M4"}
+    assert "L02.3: " in report.to_html()  # the id is shown with its objective's sentence
 
 
 def test_learner_id_with_markup_is_escaped(tmp_path, bank):
