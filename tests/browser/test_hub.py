@@ -250,10 +250,17 @@ def _arrive(hub, user: str, choice: int, downloads: Path, page, recorder, starte
         assert after["src"] != before["src"], f"{user}: the figure did not change"
 
         quiz = build_quiz(quiz_calls(LESSON)[0])
-        question = quiz.questions[0]
-        assert question.type == "multiple_choice", "the lesson's first quiz item is no longer single best answer"
+        position = next((i for i, q in enumerate(quiz.questions) if q.type == "multiple_choice"), None)
+        assert position is not None, "the lesson's quiz has no single-best-answer item"
+        question = quiz.questions[position]
         order = quiz.orders[question.id]
         container, button, feedback = quiz_parts(page, 0)
+        for _ in range(position):  # to that item, as a learner would
+            container.get_by_role("button", name="Next question").click()
+        page.wait_for_function("([el, t]) => el.textContent.includes(t)",
+                               arg=[container.element_handle(), f"Question {position + 1} of {len(quiz.questions)}"])
+        # the options are drawn by the front end after the item changes: wait for the last one
+        container.locator(".kms-radio input[type=radio]").nth(len(order) - 1).wait_for(timeout=20_000)
         link = page.locator(".jp-OutputArea-output > .jupyter-widgets").filter(
             has=page.locator(".kms-answers")).first.get_by_role("link", name="Save answers")
         empty = link.get_attribute("href")
