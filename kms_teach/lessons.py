@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-import yaml
 
 from .questions import Problem
 
@@ -114,10 +113,20 @@ def read_lesson(path: str | Path) -> Lesson:
     """Read a lesson source; raise ``ValueError`` with one clear line when it cannot be read."""
     import jupytext
 
+    from ._assets import AssetError, _read_text, parse_content
+
     path = Path(path)
     try:
-        notebook = jupytext.read(path, fmt="md:myst")
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
+        # The front matter goes through the module's safe loader first (size, depth, aliases,
+        # duplicate keys), so jupytext's own YAML reading only ever sees checked text.
+        text = _read_text(path)
+        match = re.match(r"---\n(.*?)\n---\n", text, re.S)
+        if match:
+            parse_content(match.group(1), path)
+        notebook = jupytext.reads(text, fmt="md:myst")
+    except AssetError as exc:
+        raise ValueError(str(exc)) from None
+    except Exception as exc:  # jupytext's and the YAML parser's errors, reported in one line
         raise ValueError(f"{path}: not a readable MyST lesson ({exc.__class__.__name__}: {exc})") from None
     meta = notebook.metadata.get("kms_teach", {}) or {}
     objectives = tuple(Objective(str(o.get("id", "")), str(o.get("text", "")))
@@ -170,8 +179,10 @@ def all_objectives(folder: str | Path) -> dict[str, str]:
 def _reference_entries(references: str | Path | None = None) -> list[dict]:
     from ._assets import assets_dir
 
+    from ._assets import read_yaml
+
     path = Path(references) if references else assets_dir() / "references.yaml"
-    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    entries = read_yaml(path) or []
     return [e for e in entries if isinstance(e, dict)]
 
 

@@ -232,3 +232,15 @@ def test_lesson_quiz_uses_tagged_items_then_falls_back():
         assert {q.id for q in quiz._pool} == {i for i in FALLBACK_ITEMS[6] if i in {q.id for q in bank}}
     with pytest.raises(ValueError, match="lesson 9"):
         lesson_quiz(9, bank=bank)
+
+
+def test_a_lesson_front_matter_with_an_alias_bomb_is_refused_in_one_line(tmp_path):
+    from kms_teach.lessons import read_lesson
+
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8))
+    path = tmp_path / "07_bomb.md"
+    path.write_text(f"---\njupytext:\n  formats: ipynb,md:myst\n{bomb}---\n\n# Lesson\n", encoding="utf-8")
+    with pytest.raises(ValueError) as caught:
+        read_lesson(path)
+    assert "\n" not in str(caught.value) and "07_bomb.md" in str(caught.value)

@@ -221,7 +221,7 @@ def test_no_script_runs_in_voila_from_hundreds_of_hostile_items(browser, hostile
                      q.textContent.includes('Question ' + expected[k] + ' of '))""",
                 arg=expected, timeout=ITEM_TIMEOUT_MS, polling=50)
             page.evaluate(STABLE_JS, ".kms-hostile-quiz")  # MathJax has typeset the new items
-            found += [f"round {shown}: {f}" for f in _audit(page, ".kms-hostile-quiz")]
+            found += [f"round {shown}: {f}" for f in _audit(page, ".kms-hostile-quiz", own_figures=True)]
             pwned = page.evaluate(PWNED_JS)
             assert pwned is None, f"window.__kms_pwned was set at round {shown}"
         _settle(page, 1.5)
