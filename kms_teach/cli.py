@@ -1140,6 +1140,44 @@ def _run_validate(args, reply) -> int:
     return EXIT_OK if inside == len(outcomes) else EXIT_PROBLEMS
 
 
+def _add_report_arguments(rep):
+    rep.add_argument("answers", nargs="+", metavar="ANSWER_FILES",
+                     help="learners' answers files, folders (every *.json below) or quoted patterns")
+    rep.add_argument("--output", "-o", metavar="FILE", help="write the report as an HTML page (.html)")
+    rep.add_argument("--csv", metavar="FILE", help="write the grades: one row per learner, a column per item")
+    rep.add_argument("--items-csv", metavar="FILE", help="write the item statistics (facility, discrimination, ...)")
+    rep.add_argument("--show-learner-ids", action="store_true",
+                     help="show learner ids as given (default: hashed); needed for grades going to an LMS")
+    rep.add_argument("--quiz", action="append", metavar="ID", help="only this quiz id (repeatable)")
+    rep.add_argument("--pre", metavar="ID", help="quiz id given before a lesson (with --post)")
+    rep.add_argument("--post", metavar="ID", help="quiz id given after it (with --pre)")
+
+
+def _run_report(args, reply) -> int:
+    """Read the class's answers files; print a summary, write the HTML and CSV files asked for."""
+    from .report import build_report
+
+    if (args.pre is None) != (args.post is None):
+        raise UsageError("arguments --pre and --post: give both quiz ids, or neither")
+    _check_output(args.output, (".html", ".htm"))
+    for option, value in (("--csv", args.csv), ("--items-csv", args.items_csv)):
+        try:
+            _check_output(value, (".csv",))
+        except UsageError as exc:
+            raise UsageError(str(exc).replace("argument --output", f"argument {option}", 1)) from None
+    report = build_report(args.answers, reveal_ids=args.show_learner_ids, quizzes=args.quiz,
+                          pre_post=[(args.pre, args.post)] if args.pre else ())
+    if not report.learners:
+        first = f" (first: {_echo(report.skipped[0][0])}: {report.skipped[0][1]})" if report.skipped else ""
+        raise ProblemsFound(f"no answers could be read from {len(report.skipped)} file(s) or argument(s){first}")
+    reply.write("".join(line + "\n" for line in report.summary_lines()))
+    for value, text in ((args.output, report.to_html), (args.csv, report.grades_csv),
+                        (args.items_csv, report.items_csv)):
+        if value is not None:
+            _write(text(), value, reply)
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command("cases", "list the patient cases", _add_cases_arguments, _run_cases, ("parameters.yaml", "cases/")),
     Command("treatments", "list the treatments", _add_cases_arguments, _run_treatments, ("treatments.yaml",)),
@@ -1157,4 +1195,6 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
             _add_check_arguments, _run_check),
     Command("validate", "run the model's literature checkpoints and write the validation report",
             _add_validate_arguments, _run_validate, _MODEL_ASSETS + ("validation.yaml", "references.yaml")),
+    Command("report", "the class results report from learners' answers files (HTML, grades CSV)",
+            _add_report_arguments, _run_report, ("questions/",)),
 )}

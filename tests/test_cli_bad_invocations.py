@@ -267,6 +267,19 @@ TABLE = [
     bad("voila", "fifo.yaml", expect="is a named pipe"),
     *_cases_of_option(("voila", "emptydir", "--print-command"), "--port", ["99999", "-1", "0", "abc", HUGE, "", "80.5"],
                       "argument --port: must be a port number from 1 to 65535"),
+    # --- report -----------------------------------------------------------------------------
+    bad("report", expect="ANSWER_FILES"),
+    bad("report", "missing.json", code=1, expect=("no answers could be read", "no such file or folder")),
+    bad("report", "notes.txt", code=1, expect=("no answers could be read", "notes.txt", "not valid JSON")),
+    bad("report", "emptydir", code=1, expect="a folder with no .json files"),
+    bad("report", "fifo.yaml", code=1, expect="not a regular file"),
+    bad("report", "nothing-*.json", code=1, expect="no file matches this pattern"),
+    bad("report", "notes.txt", "--output", "r.txt", expect="argument --output: must name a file ending in .html"),
+    bad("report", "notes.txt", "--output", "/nonexistent/dir/r.html", expect="folder '/nonexistent/dir' does not exist"),
+    bad("report", "notes.txt", "--csv", "g.txt", expect="argument --csv: must name a file ending in .csv"),
+    bad("report", "notes.txt", "--items-csv", "emptydir", expect="argument --items-csv: must name a file ending in .csv"),
+    bad("report", "notes.txt", "--pre", "lesson-02-pre", expect="--pre and --post: give both quiz ids"),
+    bad("report", "notes.txt", "--bogus", expect="unrecognized arguments: '--bogus'"),
     # --- KMS_TEACH_ASSETS (in-process when the folder itself is wrong: nothing is read) ---
     *[bad(*argv, env=(("KMS_TEACH_ASSETS", "/nonexistent/assets"),),
           expect=("KMS_TEACH_ASSETS=/nonexistent/assets: no such folder", "unset it"), label=f"assets missing: {argv[0]}")
