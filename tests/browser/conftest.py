@@ -716,6 +716,12 @@ def answer_quiz_item_by_keyboard(page, container, quiz) -> tuple[str, str]:
     right = order.index(q.correct_indices[0])
     wrong = next(n for n in range(len(order)) if n != right)
     radios = container.locator(".kms-radio input[type=radio]")
+    # the radio group renders a moment after the counter changes (later on a busy machine)
+    try:
+        page.wait_for_function("([el, n]) => el.querySelectorAll('.kms-radio input[type=radio]').length === n",
+                               arg=[container.element_handle(), len(order)], timeout=ACTION_TIMEOUT_MS)
+    except Exception:
+        pass  # the assertion below names what is on the page
     assert radios.count() == len(order), f"{radios.count()} radio buttons for {len(order)} options"
     feedback = container.get_by_role("button", name="Check answer").locator("xpath=following-sibling::*[1]")
     texts = []

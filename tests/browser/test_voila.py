@@ -241,8 +241,11 @@ def test_quiz_answered_wrong_then_right_by_keyboard(voila_lessons, notebook, k):
     page.wait_for_function("([el, t]) => el.textContent.includes(t)", arg=[container.element_handle(), counter])
 
     order = quiz.orders[q.id]  # order[shown position] = index of the option in the file
-    labels = (container.locator(".kms-radio .kms-radio-option") if q.type == "multiple_choice"
-              else container.locator(".widget-checkbox .widget-label-basic"))
+    selector = ".kms-radio .kms-radio-option" if q.type == "multiple_choice" else ".widget-checkbox .widget-label-basic"
+    labels = container.locator(selector)
+    # the option controls render a moment after the counter changes (later on a busy machine)
+    page.wait_for_function("([el, s, n]) => el.querySelectorAll(s).length === n",
+                           arg=[container.element_handle(), selector, len(order)], timeout=30_000)
     shown = [" ".join(t.split()) for t in labels.all_inner_texts()]
     expected = [" ".join(f"{'ABCDEFGH'[n]}. {to_text(q.options[i].text)}".split()) for n, i in enumerate(order)]
     assert shown == expected, "the browser shows another deal than the one computed in Python"
