@@ -51,6 +51,19 @@ def _label(ax, title: str) -> None:
             fontsize=7.5, style="italic", color="#555555")
 
 
+
+
+def _picture_axes(figure, title: str):
+    """One square, frameless axes spanning -1..1, labelled as a schematic picture."""
+    figure.subplots_adjust(left=0.03, right=0.97, bottom=0.14, top=0.9)
+    ax = figure.add_subplot(1, 1, 1)
+    ax.set_xlim(-1.05, 1.05)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    _label(ax, title)
+    return ax
+
 class BloodFilmFigure(FastFigure):
     """One field of a schematic blood film that follows the platelet count.
 
@@ -65,13 +78,7 @@ class BloodFilmFigure(FastFigure):
 
     def __init__(self, width_px: int = 340, height_px: int = 360, seed: int = 11):
         super().__init__(width_px, height_px)
-        self.figure.subplots_adjust(left=0.03, right=0.97, bottom=0.14, top=0.9)
-        ax = self.ax = self.figure.add_subplot(1, 1, 1)
-        ax.set_xlim(-1.05, 1.05)
-        ax.set_ylim(-1.05, 1.05)
-        ax.set_aspect("equal")
-        ax.set_axis_off()
-        _label(ax, "Blood film")
+        ax = self.ax = _picture_axes(self.figure, "Blood film")
         field = Circle((0, 0), 1.0, facecolor="#fbf4ec", edgecolor="#444444", linewidth=1.5)
         ax.add_patch(field)
         rng = np.random.default_rng(seed)
@@ -148,13 +155,7 @@ class LesionFigure(FastFigure):
 
     def __init__(self, width_px: int = 340, height_px: int = 360):
         super().__init__(width_px, height_px)
-        self.figure.subplots_adjust(left=0.03, right=0.97, bottom=0.14, top=0.9)
-        ax = self.ax = self.figure.add_subplot(1, 1, 1)
-        ax.set_xlim(-1.05, 1.05)
-        ax.set_ylim(-1.05, 1.05)
-        ax.set_aspect("equal")
-        ax.set_axis_off()
-        _label(ax, "Lesion on the thigh")
+        ax = self.ax = _picture_axes(self.figure, "Lesion on the thigh")
         ax.add_patch(FancyBboxPatch((-0.8, -1.0), 1.6, 1.95, boxstyle="round,pad=0.05,rounding_size=0.7",
                                     facecolor=_SKIN, edgecolor="#b88f7a", linewidth=1.2))
         ax.add_patch(Ellipse((0, 0), 2 * self.RADIUS, 2 * self.RADIUS * 1.15, facecolor="none",

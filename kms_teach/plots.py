@@ -153,6 +153,18 @@ class FastFigure:
         return out.getvalue()
 
 
+def _platelet_axis(ax, scale: str) -> None:
+    """Set a platelet axis to the linear 0-500 view or the log view that keeps low counts readable."""
+    low, high, kind = AXIS["platelets"] if scale == "linear" else PLATELETS_LOG_AXIS
+    ax.set_yscale(kind)
+    ax.set_ylim(low, high)
+    if kind == "log":
+        from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
+        ax.yaxis.set_major_locator(FixedLocator([5, 10, 20, 50, 100, 200, 500, 1000]))
+        ax.yaxis.set_major_formatter(ScalarFormatter())
+        ax.yaxis.set_minor_locator(NullLocator())
+
+
 def _time_ticks(ax, last_day: float) -> None:
     """Label a long time axis in weeks or months, so a 2-year course reads at a glance."""
     from matplotlib.ticker import AutoLocator, FixedLocator, ScalarFormatter
@@ -254,15 +266,7 @@ class CourseFigure(FastFigure):
             return
         self._scale_backgrounds[self.platelet_scale] = (self._background, dict(self._backgrounds), self._frame)
         self.platelet_scale = scale
-        low, high, kind = AXIS["platelets"] if scale == "linear" else PLATELETS_LOG_AXIS
-        ax = self.axes["platelets"]
-        ax.set_yscale(kind)
-        ax.set_ylim(low, high)
-        if kind == "log":
-            from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
-            ax.yaxis.set_major_locator(FixedLocator([5, 10, 20, 50, 100, 200, 500, 1000]))
-            ax.yaxis.set_major_formatter(ScalarFormatter())
-            ax.yaxis.set_minor_locator(NullLocator())
+        _platelet_axis(self.axes["platelets"], scale)
         self.invalidate()  # the next frame redraws the background; call render with the result again
         background, backgrounds, frame = self._scale_backgrounds.get(scale, (None, {}, None))
         if background is not None and frame is not None and frame[:3] == (self._frame or (None,) * 3)[:3]:
@@ -460,15 +464,7 @@ class TrappingFigure(FastFigure):
             return
         self._scale_backgrounds[self.platelet_scale] = (self._background, self._frame)
         self.platelet_scale = scale
-        low, high, kind = AXIS["platelets"] if scale == "linear" else PLATELETS_LOG_AXIS
-        ax = self._course_axes
-        ax.set_yscale(kind)
-        ax.set_ylim(low, high)
-        if kind == "log":
-            from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
-            ax.yaxis.set_major_locator(FixedLocator([5, 10, 20, 50, 100, 200, 500, 1000]))
-            ax.yaxis.set_major_formatter(ScalarFormatter())
-            ax.yaxis.set_minor_locator(NullLocator())
+        _platelet_axis(self._course_axes, scale)
         self.invalidate()
         background, frame = self._scale_backgrounds.get(scale, (None, None))
         if background is not None and frame == self._frame:
