@@ -429,11 +429,16 @@ def with_lines(load):
 
 
 def _locate(error: AssetError) -> int:
+    return locate_line(error.path, error.item, error.field)
+
+
+def locate_line(path, item=None, field=None) -> int:
+    """Best-effort 1-based line of ``item``/``field`` in a content file (1 when not found)."""
     try:
-        lines = load_content(error.path, lenient=True).lines
+        lines = load_content(path, lenient=True).lines
     except AssetError:
         return 1
-    keys = [str(k).split()[-1] for k in (error.item, error.field) if k is not None]
+    keys = [str(k).split()[-1] for k in (item, field) if k]
     found = 1
     for start in (0, 1):  # the item may be a top-level key (parameters) or the file itself (a case)
         for end in range(len(keys), start, -1):  # the field if it is there, else its item

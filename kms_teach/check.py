@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
-from ._assets import AssetError, load_content, read_yaml
+from ._assets import AssetError, load_content, locate_line, read_yaml
 from .questions import Problem, lint_bank, read_question_file
 
 __all__ = ["check_paths", "bank_statistics"]
@@ -63,24 +63,8 @@ def _expand(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, str]], list[P
     return files, problems
 
 
-def _line_of(path: Path, item: str | None, field: str | None) -> int:
-    """Best-effort line of ``item``/``field`` for loaders that only name them."""
-    try:
-        lines = load_content(path, lenient=True).lines
-    except AssetError:
-        return 1
-    line = 1
-    keys = [k.split()[-1] for k in (item, field) if k]
-    for start in (0, 1):  # the item may be a top-level key (parameters) or the file itself (a case)
-        for end in range(len(keys), start, -1):  # the field if it is there, else its item
-            if tuple(keys[start:end]) in lines:
-                line = max(line, lines[tuple(keys[start:end])])
-                break
-    return line
-
-
 def _from_asset_error(path: Path, exc: AssetError) -> Problem:
-    line = exc.line or _line_of(path, exc.item, exc.field)
+    line = exc.line or locate_line(path, exc.item, exc.field)
     return Problem(str(path), line, exc.item or "(file)", exc.field or "-", exc.message)
 
 
