@@ -238,7 +238,7 @@ def parse_content(text: str, path: str | Path = "<text>") -> Content:
     try:
         loader = _Loader(text)
         try:
-            root = loader.get_single_node()
+            root = _compose(loader, path)
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
@@ -251,6 +251,82 @@ def parse_content(text: str, path: str | Path = "<text>") -> Content:
     if root is None:
         return Content(path, None, {(): 1}, [])
     return _Walk(path).run(root)
+
+
+#: Nesting at which the composer gives up before the walk (which names the item) is reached;
+#: a backstop so that no nesting, however deep, reaches a recursive C or Python routine.
+_COMPOSE_DEPTH = 5 * MAX_DEPTH
+
+
+def _compose(loader, path: Path):
+    """Build libyaml's node tree from its events with an explicit stack.
+
+    PyYAML's own composer (``get_single_node``) recurses once per level in compiled
+    code, which overflows the C stack, and kills the process, on a file nested tens of
+    thousands deep (``[[[[...``, ``- - - -``) when the stack is small. Here depth is
+    bounded before any recursion can happen; the nodes built are the same as PyYAML's,
+    aliases included (the walk refuses those with the item named).
+    """
+    loader.get_event()  # stream start
+    if loader.check_event(yaml.StreamEndEvent):
+        loader.get_event()
+        return None
+    document = loader.get_event()
+    anchors: dict[str, yaml.Node] = {}
+    stack: list[tuple[yaml.Node, list]] = []  # open containers and their pending key
+    root = None
+
+    def attach(node):
+        nonlocal root
+        if not stack:
+            root = node
+            return
+        parent, pending = stack[-1]
+        if isinstance(parent, yaml.SequenceNode):
+            parent.value.append(node)
+        elif pending:
+            parent.value.append((pending.pop(), node))
+        else:
+            pending.append(node)
+
+    while True:
+        event = loader.get_event()
+        if isinstance(event, yaml.DocumentEndEvent):
+            break
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor not in anchors:
+                raise yaml.composer.ComposerError(None, None, f"found undefined alias {event.anchor!r}",
+                                                  event.start_mark)
+            attach(anchors[event.anchor])
+            continue
+        if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            node, _ = stack.pop()
+            node.end_mark = event.end_mark
+            attach(node)
+            continue
+        tag = event.tag
+        if isinstance(event, yaml.ScalarEvent):
+            if tag is None or tag == "!":
+                tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+        else:
+            kind = yaml.SequenceNode if isinstance(event, yaml.SequenceStartEvent) else yaml.MappingNode
+            if tag is None or tag == "!":
+                tag = loader.resolve(kind, None, event.implicit)
+            node = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
+        if event.anchor is not None:
+            anchors[event.anchor] = node
+        if isinstance(node, yaml.ScalarNode):
+            attach(node)
+        else:
+            if len(stack) >= _COMPOSE_DEPTH:
+                raise AssetError(path, f"nested deeper than {MAX_DEPTH} levels", line=event.start_mark.line + 1)
+            stack.append((node, []))
+    if not loader.check_event(yaml.StreamEndEvent):
+        event = loader.get_event()
+        raise yaml.composer.ComposerError("expected a single document in the stream", document.start_mark,
+                                          "but found another document", event.start_mark)
+    return root
 
 
 class _Walk:

@@ -121,6 +121,40 @@ def test_deep_nesting_is_refused_without_recursion_error(tmp_path, text):
     assert error.line >= 1
 
 
+DEEP_FORMS = {
+    "flow sequences": lambda n: "a: " + "[" * n + "1" + "]" * n + "\n",
+    "flow mappings": lambda n: "a: " + "{b: " * n + "1" + "}" * n + "\n",
+    "block sequences on one line": lambda n: "a:\n" + "- " * n + "1\n",
+}
+
+
+@pytest.mark.parametrize("parser", ["compiled", "pure-Python"])
+@pytest.mark.parametrize("form", sorted(DEEP_FORMS))
+def test_nesting_50000_deep_is_refused_in_a_process_with_a_small_stack(tmp_path, form, parser):
+    """Deep nesting must not reach recursive code: a stack overflow kills the lesson's kernel.
+
+    The child runs with a 512 KB C stack, smaller than any CI machine's, so a composer that
+    recursed once per level (as PyYAML's compiled one does) would crash it with SIGSEGV.
+    """
+    path = write(tmp_path, "deep.yaml", DEEP_FORMS[form](50_000))
+    script = textwrap.dedent(f"""
+        import resource, sys, yaml
+        from kms_teach import _assets
+        if {parser!r} == "pure-Python":
+            _assets._Loader = yaml.SafeLoader
+        try:
+            _assets.load_content({str(path)!r})
+        except _assets.AssetError as exc:
+            print(exc)
+    """)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                         preexec_fn=lambda: __import__("resource").setrlimit(
+                             __import__("resource").RLIMIT_STACK, (512 * 1024, 512 * 1024)))
+    assert run.returncode == 0, f"exit {run.returncode}: {run.stderr[-500:]}"
+    assert run.stdout.startswith(f"{path}:") and (
+        f"nested deeper than {MAX_DEPTH} levels" in run.stdout or "not valid YAML" in run.stdout), run.stdout
+
+
 def test_nesting_at_the_limit_is_read(tmp_path):
     text = "a: " + "[" * (MAX_DEPTH - 1) + "1" + "]" * (MAX_DEPTH - 1) + "\n"
     data = load_content(write(tmp_path, "x.yaml", text)).data
