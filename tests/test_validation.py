@@ -45,3 +45,21 @@ def test_a_checkpoint_outside_its_window_is_reported_as_outside(outcomes, tmp_pa
     assert not bad.inside
     text = write_report([bad], tmp_path / "v.md").read_text(encoding="utf-8")
     assert "**OUTSIDE**" in text and "0 of 1 checkpoints inside" in text
+
+
+def test_the_committed_report_is_what_the_model_gives_today(outcomes, tmp_path):
+    """docs/validation.md is what lessons and items quote: it must not lag behind the model or the ranges.
+
+    A change of a reference range once moved fibrinogen's return to range from day 30 to day 41.5
+    while the committed report still said 30. Regenerate with ``kms-teach validate``.
+    """
+    import pathlib
+
+    committed = pathlib.Path(__file__).resolve().parents[1] / "docs" / "validation.md"
+    fresh = write_report(outcomes, tmp_path / "validation.md").read_text(encoding="utf-8")
+    old_rows = {line.split(" | ")[0]: line for line in committed.read_text(encoding="utf-8").splitlines()
+                if line.startswith("| ")}
+    stale = [f"committed: {old_rows.get(line.split(' | ')[0])}\n    today: {line}"
+             for line in fresh.splitlines() if line.startswith("| ") and old_rows.get(line.split(" | ")[0]) != line]
+    assert not stale, "docs/validation.md is out of date (run kms-teach validate):\n" + "\n".join(stale)
+    assert committed.read_text(encoding="utf-8") == fresh
