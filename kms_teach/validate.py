@@ -23,7 +23,7 @@ import numpy as np
 
 from . import labs
 from ._assets import AssetError, assets_dir, read_yaml, require
-from .model import simulate, simulate_cohort
+from .model import _return_freed_memory, simulate, simulate_cohort
 from .treatments import NAMED_PLANS
 
 __all__ = ["Checkpoint", "Outcome", "load_checkpoints", "run_checkpoints", "write_report", "PLANS"]
@@ -167,6 +167,12 @@ def _rate(cohort, m) -> float:
 
 def measure(point: Checkpoint) -> float | None:
     """Run a checkpoint's scenario and return the model's value."""
+    value = _measure(point)
+    _return_freed_memory()  # a lesson kernel that quotes a cohort checkpoint should not keep its heap
+    return value
+
+
+def _measure(point: Checkpoint) -> float | None:
     m, s = point.measure, point.scenario
     kind = m["kind"]
     if kind == "value":

@@ -4,6 +4,10 @@ Each expectation must come out of the mechanism (rates and pools), not out of
 the case files: the cases hold no lab values.
 """
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -345,3 +349,41 @@ def test_course_summary_never_doubles_a_unit(lab):
     unit = k.describe.LAB_NAMES[lab][1]
     assert unit in text
     assert f"{unit} {unit}" not in text and "mg/L mg/L" not in text
+
+
+def test_a_cohort_keeping_one_lab_gives_the_same_rate_and_refuses_the_others():
+    whole = k.simulate_cohort("khe-kms", n=300, seed=1, treatments=["sirolimus@0"], days=28)
+    light = k.simulate_cohort("khe-kms", n=300, seed=1, treatments=["sirolimus@0"], days=28, keep=["platelets"])
+    assert list(light.series) == ["platelets"]
+    np.testing.assert_array_equal(light.series["platelets"], whole.series["platelets"])
+    assert light.response_rate("platelets>=100@28") == whole.response_rate("platelets>=100@28")
+    with pytest.raises(ValueError, match="did not keep 'fibrinogen'"):
+        light.percentiles("fibrinogen")
+
+
+@pytest.mark.parametrize("keep", [["platelet"], [], ["platelets", "mass"]])
+def test_a_cohort_asked_to_keep_an_unknown_series_names_the_valid_choices(keep):
+    with pytest.raises(ValueError, match="valid choices: platelets, fibrinogen"):
+        k.simulate_cohort("khe-kms", n=10, days=7, keep=keep)
+
+
+LONG_COHORT_RSS = """
+import gc, json, kms_teach
+def rss():
+    gc.collect()
+    return int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1]) / 1024
+kms_teach.simulate_cohort("khe-kms", n=50, days=7)
+before = rss()
+rate = kms_teach.simulate_cohort("khe-kms", n=3000, seed=0, treatments=["sirolimus@0-365"], days=548,
+                                 keep=["platelets"]).response_rate("platelets>100@548")
+print(json.dumps({"before": before, "after": rss()}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status (Linux)")
+def test_a_long_cohort_gives_its_working_memory_back():
+    # a 3000-infant, 18-month cohort used to leave ~120 MB of freed heap in a lesson kernel
+    out = subprocess.run([sys.executable, "-c", LONG_COHORT_RSS], capture_output=True, text=True, timeout=120,
+                         check=True)
+    rss = json.loads(out.stdout.strip().splitlines()[-1])
+    assert rss["after"] - rss["before"] < 25, rss
