@@ -184,3 +184,32 @@ def test_answer_keys_are_spread_over_positions():
     positions = Counter(q.correct_indices[0] for q in single)
     assert max(positions.values()) / len(single) <= 0.3
     assert len(positions) >= 4
+
+
+def test_the_seal_lists_exactly_the_shipped_topic_files_so_learners_skip_only_checked_bytes():
+    from kms_teach import questions
+
+    shipped = {questions.fingerprint(p) for p in questions.question_files()}
+    sealed = set(questions._sealed())
+    assert sealed == shipped, "the question bank changed since it was sealed: run python -m kms_teach.seal"
+
+
+def test_a_sealed_bank_loads_the_same_items_as_one_checked_in_full(monkeypatch):
+    from kms_teach import questions
+
+    sealed = questions._load_bank_cached.__wrapped__(tuple((str(p), 0) for p in questions.question_files()))
+    monkeypatch.setattr(questions, "_sealed", lambda: frozenset())
+    full = questions._load_bank_cached.__wrapped__(tuple((str(p), 0) for p in questions.question_files()))
+    assert sealed.questions == full.questions and sealed.problems == full.problems == ()
+
+
+def test_a_shipped_file_changed_by_one_field_is_checked_against_the_schema_again(tmp_path):
+    from kms_teach import questions
+
+    source = questions.question_files()[0]
+    text = source.read_text(encoding="utf-8")
+    changed = re.sub(r"(?m)^(\s*)bloom:\s*\w+", r"\1bloom: memorise", text, count=1)
+    assert changed != text
+    (tmp_path / source.name).write_text(changed, encoding="utf-8")
+    bank = load_bank(tmp_path)
+    assert any(p.field == "bloom" for p in bank.problems), bank.problems
