@@ -148,8 +148,13 @@ class FastFigure:
         # A 128-colour palette image: PNG filtering and compressing full RGB costs ~12 ms for a 900x460
         # figure; quantizing first costs ~5 ms in all and halves the bytes sent, with no visible loss
         # (flat colours, a few anti-aliasing shades).
-        image.convert("RGB").quantize(colors=PNG_COLOURS, method=Image.Quantize.FASTOCTREE).save(
-            out, format="PNG", compress_level=1)
+        # Choosing the palette from every pixel is most of that (3.7 ms); choosing it from every
+        # third pixel each way and mapping the whole frame to it takes 0.9 ms with the same error
+        # (mean 3 of 765 levels per pixel) and still depends on this frame alone.
+        rgb = image.convert("RGB")
+        sample = rgb.resize((max(1, width // 3), max(1, height // 3)), Image.Resampling.NEAREST)
+        palette = sample.quantize(colors=PNG_COLOURS, method=Image.Quantize.FASTOCTREE)
+        rgb.quantize(palette=palette, dither=Image.Dither.NONE).save(out, format="PNG", compress_level=1)
         return out.getvalue()
 
 
