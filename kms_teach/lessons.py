@@ -41,6 +41,21 @@ CITATION_LIKE = re.compile(r"[A-Z][\w'’.-]*\s+(1[89]|20)\d\d\b")
 #: Notebook metadata jupytext keeps in the Markdown front matter (the rest stays in the .ipynb).
 METADATA_FILTER = "kms_teach,-jupytext.text_representation.jupytext_version"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def language_info(version: str | None = None) -> dict:
+    """The ``language_info`` ipykernel reports, every field of it.
+
+    When JupyterLab or Notebook 7 starts a kernel it writes the kernel's ``language_info`` into
+    the notebook and marks the notebook changed unless the stored one is equal, field for field
+    and the Python version included (measured in JupyterLab 4.6: without ``version``, or with
+    another one, the tab is marked dirty). ``version`` is the executing kernel's Python.
+    """
+    import platform
+
+    return {"codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
+            "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
+            "pygments_lexer": "ipython3", "version": version or platform.python_version()}
 EXECUTE_TIMEOUT = 300  # seconds per cell; the slowest lesson cell takes a few seconds
 
 
@@ -381,7 +396,7 @@ def sync_lesson(path: str | Path, execute: bool = True) -> Path:
     notebook = jupytext.read(path, fmt="md:myst")
     notebook.metadata.setdefault("jupytext", {})["notebook_metadata_filter"] = METADATA_FILTER
     notebook.metadata["kernelspec"] = KERNELSPEC
-    notebook.metadata["language_info"] = {"name": "python"}
+    notebook.metadata["language_info"] = language_info()
     # Stable cell ids: a rebuild without changes gives the same file.
     for number, cell in enumerate(notebook.cells, start=1):
         cell.id = f"{path.stem[:2] if path.stem[:2].isdigit() else 'in'}-{number:02d}"
@@ -400,7 +415,9 @@ def sync_lesson(path: str | Path, execute: bool = True) -> Path:
                 if output.get("output_type") == "error" or (output.get("output_type") == "stream"
                                                            and output.get("name") == "stderr"):
                     raise RuntimeError(f"{path}: cell {cell.id} wrote an error:\n{output.get('text', output)}")
-    notebook.metadata["language_info"] = {"name": "python"}
+    # nbclient stored the kernel's own language_info: keep its Python version, in the standard form.
+    reported = notebook.metadata.get("language_info") or {}
+    notebook.metadata["language_info"] = language_info(reported.get("version"))
     # Widget state would embed every figure and model id in the file; the widget outputs keep
     # their text form until the learner runs the cells.
     notebook.metadata.pop("widgets", None)

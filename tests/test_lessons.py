@@ -123,6 +123,22 @@ def test_the_lab_report_footnotes_speak_to_learners():
     assert "unrounded" in report
 
 
+COMMITTED = sorted(NOTEBOOKS.glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.stem)
+def test_each_notebook_carries_the_full_language_info_and_kernelspec(path):
+    """JupyterLab writes the kernel's language_info into a notebook when the kernel starts and
+    marks it changed unless the stored one is equal: the committed one is ipykernel's, complete."""
+    metadata = nbformat.read(path, as_version=4).metadata
+    assert metadata["kernelspec"] == {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    info = dict(metadata["language_info"])
+    assert re.fullmatch(r"3\.\d+\.\d+", info.pop("version", "")), "language_info needs the kernel's Python version"
+    assert info == {"codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
+                    "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
+                    "pygments_lexer": "ipython3"}
+
+
 # --------------------------------------------------------------------------- one bibliography
 
 
