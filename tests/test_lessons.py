@@ -139,6 +139,33 @@ def test_each_notebook_carries_the_full_language_info_and_kernelspec(path):
                     "pygments_lexer": "ipython3"}
 
 
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.stem)
+def test_each_notebook_stores_only_text_outputs_so_jupyter_trusts_it(path):
+    """Jupyter signs a notebook on save only when the notary trusts every cell: a rich output
+    (widget view, HTML, even text/plain as a result) makes it refuse. Stored outputs are text."""
+    from nbformat.sign import NotebookNotary
+
+    notebook = nbformat.read(path, as_version=4)
+    assert NotebookNotary().check_cells(notebook), f"{path.name} stores a rich output; run the lesson's sync"
+    kinds = {o.output_type for c in notebook.cells if c.cell_type == "code" for o in c.outputs}
+    assert kinds <= {"stream"}, kinds
+
+
+def test_plain_outputs_keeps_the_text_form_of_rich_results():
+    import nbformat.v4 as v4
+
+    from kms_teach.lessons import plain_outputs
+
+    outputs = [v4.new_output("stream", name="stdout", text="a\n"),
+               v4.new_output("execute_result", {"text/plain": "<Quiz: 2 question(s)>",
+                                                "application/vnd.jupyter.widget-view+json": {"model_id": "x"}},
+                             execution_count=1),
+               v4.new_output("display_data", {"text/html": "<b>x</b>"})]
+    plain = plain_outputs(outputs)
+    assert [(o.output_type, o.name, o.text) for o in plain] == [("stream", "stdout", "a\n"),
+                                                                ("stream", "stdout", "<Quiz: 2 question(s)>\n")]
+
+
 # --------------------------------------------------------------------------- one bibliography
 
 

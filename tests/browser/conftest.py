@@ -380,7 +380,8 @@ def code_cells(notebook: str) -> list[str]:
 
 def expected_widget_views(notebook: str) -> int:
     """Widgets the notebook shows: cells whose saved outputs hold a widget view, or, for a
-    notebook saved without outputs, the cells tagged nbval-ignore-output (the widget cells)."""
+    notebook saved without them (``sync_lesson`` stores widget views as their text), the cells
+    tagged nbval-ignore-output (the widget cells)."""
     cells = [c for c in notebook_json(notebook)["cells"] if c["cell_type"] == "code"]
     stored = sum(any(WIDGET_VIEW_MIME in o.get("data", {}) for o in c.get("outputs", [])) for c in cells)
     if stored:
