@@ -166,6 +166,44 @@ def test_plain_outputs_keeps_the_text_form_of_rich_results():
                                                                 ("stream", "stdout", "<Quiz: 2 question(s)>\n")]
 
 
+#: Markdown that tells the learner to run cells: it reads wrong in Voila, where every cell has
+#: already run and the code is hidden, unless it sits in a ``lesson-notebook-only`` element
+#: (hidden by the kms Voila template).
+RUN_INSTRUCTION = re.compile(
+    r"\bnext cell\b|\bcells? (?:below|above)\b|shift\s*\+\s*enter|\brun all\b|restart kernel"
+    r"|\bbefore (?:you )?run(?:ning)?\b"
+    r"|\b(?:re-?run|run|execute)\s+(?:(?:the|this|that|each|every|all|these|a|your)\s+)?(?:(?:next|code)\s+)?cells?\b",
+    re.I)
+NOTEBOOK_ONLY = re.compile(r'<(div|span|p)\s+class="lesson-notebook-only">.*?</\1>', re.S)
+
+
+def learner_markdown(path: Path) -> list[str]:
+    """The Markdown of a lesson as Voila shows it: without its lesson-notebook-only elements."""
+    return [NOTEBOOK_ONLY.sub("", cell.source) for cell in nbformat.read(path, as_version=4).cells
+            if cell.cell_type == "markdown"]
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.stem)
+def test_lesson_text_tells_no_one_to_run_a_cell_outside_notebook_only_elements(path):
+    found = [match.group(0) for text in learner_markdown(path) for match in RUN_INSTRUCTION.finditer(text)]
+    assert not found, (f"{path.name}: {found}; write for Voila too ('Below, the model ...') or put a "
+                       'notebook-only sentence in <div class="lesson-notebook-only">')
+
+
+def test_the_run_instruction_check_catches_the_old_wording():
+    for text in ("Run the next cell first.", "Run each cell and read the story.", "Before you run the cell, predict",
+                 "**Think! Before running:**", "press **Shift+Enter**", "then run the next cell to check",
+                 "Run the cells from the top."):
+        assert RUN_INSTRUCTION.search(text), text
+    hidden = '<div class="lesson-notebook-only">\n\nRun the next cell first.\n\n</div>\n\nBelow, the model prints'
+    assert not RUN_INSTRUCTION.search(NOTEBOOK_ONLY.sub("", hidden))
+
+
+def test_voila_template_hides_notebook_only_text():
+    template = (ROOT / "share" / "jupyter" / "voila" / "templates" / "kms" / "index.html.j2").read_text(encoding="utf-8")
+    assert re.search(r"\.lesson-notebook-only\s*\{\s*display:\s*none", template)
+
+
 # --------------------------------------------------------------------------- one bibliography
 
 
