@@ -204,6 +204,19 @@ def test_voila_template_hides_notebook_only_text():
     assert re.search(r"\.lesson-notebook-only\s*\{\s*display:\s*none", template)
 
 
+def test_lesson_text_is_held_to_about_100_characters_in_every_front_end():
+    """Voila: the kms template's CSS; JupyterLab and Notebook 7: the package's PageStyle, on every
+    page with an explorer or a quiz. The browser tests measure the lines at 1920 px."""
+    from kms_teach.widgets import PageStyle
+
+    template = (ROOT / "share" / "jupyter" / "voila" / "templates" / "kms" / "index.html.j2").read_text(encoding="utf-8")
+    for css in (template, PageStyle._css):
+        rule = re.search(r"(\.jp-MarkdownOutput p,[^{]*)\{\s*max-width:\s*(\d+)ch", css)
+        assert rule and int(rule.group(2)) <= 80, "a max-width in ch for the Markdown text blocks"
+        assert all(f".jp-MarkdownOutput {tag}" in rule.group(1) for tag in ("li", "blockquote", "summary", "h2"))
+        assert ".jp-OutputArea" not in rule.group(1), "widgets and figures keep their own width"
+
+
 # --------------------------------------------------------------------------- one bibliography
 
 
