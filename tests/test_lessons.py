@@ -217,6 +217,28 @@ def test_lesson_text_is_held_to_about_100_characters_in_every_front_end():
         assert ".jp-OutputArea" not in rule.group(1), "widgets and figures keep their own width"
 
 
+#: A Markdown link or image target: [text](target) or ![alt](target).
+LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)")
+
+
+@pytest.mark.parametrize("path", SOURCES + [NOTEBOOKS / "instructor_notes.md"], ids=lambda p: p.stem)
+def test_links_work_in_voila_and_in_a_server_started_in_the_notebooks_folder(path):
+    """Voila (kms-teach voila) and `jupyter lab notebooks/` serve only the notebooks folder: a
+    link is absolute (https), an anchor in the page, or a file inside that folder."""
+    text = "\n".join(cell.source for cell in read_lesson(path).notebook.cells if cell.cell_type == "markdown")
+    for target in LINK.findall(text):
+        if re.match(r"(https?|mailto):", target) or target.startswith("#"):
+            continue
+        assert not target.startswith(("/", "..")) and "://" not in target, f"{path.name}: link to {target!r}"
+        assert (NOTEBOOKS / target.split("#")[0]).resolve().is_relative_to(NOTEBOOKS.resolve())
+        assert (NOTEBOOKS / target.split("#")[0]).is_file(), f"{path.name}: link to a missing file {target!r}"
+
+
+def test_the_link_check_refuses_a_path_out_of_the_notebooks_folder():
+    assert LINK.findall("is [docs/educator-guide.md](../docs/educator-guide.md), see [S](#sec) and ![x](f.png)") == [
+        "../docs/educator-guide.md", "#sec", "f.png"]
+
+
 # --------------------------------------------------------------------------- one bibliography
 
 
