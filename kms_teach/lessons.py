@@ -30,7 +30,7 @@ from typing import Iterable
 from .questions import Problem
 
 __all__ = ["Objective", "Lesson", "all_objectives", "lesson_quiz", "read_lesson", "short_forms", "cited_short_forms", "references_markdown",
-           "check_lesson", "is_lesson_source", "sync_lesson", "main"]
+           "check_lesson", "is_lesson_source", "language_info", "plain_outputs", "sync_lesson", "main"]
 
 #: Objective ids: lesson number (two digits) and position in the lesson's list.
 OBJECTIVE_ID = re.compile(r"^L(\d\d)\.(\d+)$")
@@ -41,6 +41,21 @@ CITATION_LIKE = re.compile(r"[A-Z][\w'’.-]*\s+(1[89]|20)\d\d\b")
 #: Notebook metadata jupytext keeps in the Markdown front matter (the rest stays in the .ipynb).
 METADATA_FILTER = "kms_teach,-jupytext.text_representation.jupytext_version"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def language_info(version: str | None = None) -> dict:
+    """The ``language_info`` ipykernel reports, every field of it.
+
+    When JupyterLab or Notebook 7 starts a kernel it writes the kernel's ``language_info`` into
+    the notebook and marks the notebook changed unless the stored one is equal, field for field
+    and the Python version included (measured in JupyterLab 4.6: without ``version``, or with
+    another one, the tab is marked dirty). ``version`` is the executing kernel's Python.
+    """
+    import platform
+
+    return {"codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
+            "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
+            "pygments_lexer": "ipython3", "version": version or platform.python_version()}
 EXECUTE_TIMEOUT = 300  # seconds per cell; the slowest lesson cell takes a few seconds
 
 
@@ -367,6 +382,30 @@ def refresh_references(path: str | Path, references: str | Path | None = None) -
     return False
 
 
+def plain_outputs(outputs: list) -> list:
+    """The outputs as text only: each rich result (``execute_result``, ``display_data``) becomes
+    the ``stdout`` text of its ``text/plain`` form.
+
+    nbformat's notary (``NotebookNotary.check_cells``, which Jupyter runs when a notebook is
+    saved) trusts a cell only when it has no rich output at all, whatever its MIME types, so a
+    notebook stored this way is signed, hence trusted, the first time the learner saves it.
+    Widget views keep their text form ("<Quiz: ...; run the notebook to take it>"); the
+    widgets themselves appear when the cells run. Lessons print their text results.
+    """
+    import nbformat
+
+    plain = []
+    for output in outputs:
+        if output.get("output_type") in ("execute_result", "display_data"):
+            text = output.get("data", {}).get("text/plain", "")
+            text = "".join(text) if isinstance(text, list) else text
+            if not text:
+                continue
+            output = nbformat.v4.new_output("stream", name="stdout", text=text if text.endswith("\n") else text + "\n")
+        plain.append(output)
+    return plain
+
+
 def sync_lesson(path: str | Path, execute: bool = True) -> Path:
     """Refresh the reference list, write the paired ``.ipynb`` and (by default) execute it.
 
@@ -381,6 +420,8 @@ def sync_lesson(path: str | Path, execute: bool = True) -> Path:
     notebook = jupytext.read(path, fmt="md:myst")
     notebook.metadata.setdefault("jupytext", {})["notebook_metadata_filter"] = METADATA_FILTER
     notebook.metadata["kernelspec"] = KERNELSPEC
+    # The Markdown is written with the short form: with pygments_lexer present, jupytext would
+    # write every code cell as "{code-cell} ipython3". The notebook gets the full form below.
     notebook.metadata["language_info"] = {"name": "python"}
     # Stable cell ids: a rebuild without changes gives the same file.
     for number, cell in enumerate(notebook.cells, start=1):
@@ -400,7 +441,11 @@ def sync_lesson(path: str | Path, execute: bool = True) -> Path:
                 if output.get("output_type") == "error" or (output.get("output_type") == "stream"
                                                            and output.get("name") == "stderr"):
                     raise RuntimeError(f"{path}: cell {cell.id} wrote an error:\n{output.get('text', output)}")
-    notebook.metadata["language_info"] = {"name": "python"}
+            if cell.cell_type == "code":
+                cell.outputs = plain_outputs(cell.outputs)
+    # nbclient stored the kernel's own language_info: keep its Python version, in the standard form.
+    reported = notebook.metadata.get("language_info") or {}
+    notebook.metadata["language_info"] = language_info(reported.get("version"))
     # Widget state would embed every figure and model id in the file; the widget outputs keep
     # their text form until the learner runs the cells.
     notebook.metadata.pop("widgets", None)

@@ -128,6 +128,11 @@ _PAGE_CSS = """
 .jupyter-widgets pre, .widget-html-content pre, .widget-htmlmath-content pre {
   font-family: var(--jp-code-font-family, ui-monospace, "DejaVu Sans Mono", "Liberation Mono", monospace) !important;
 }
+/* Lesson text (Markdown cells) at most about 100 characters a line at any window width. */
+.jp-MarkdownOutput p, .jp-MarkdownOutput li, .jp-MarkdownOutput blockquote, .jp-MarkdownOutput dd,
+.jp-MarkdownOutput summary, .jp-MarkdownOutput h1, .jp-MarkdownOutput h2, .jp-MarkdownOutput h3,
+.jp-MarkdownOutput h4 { max-width: 72ch; }
+.jp-MarkdownOutput table { max-width: 90ch; }
 """
 
 _SLIDER_CSS = _PAGE_CSS + """

@@ -123,6 +123,122 @@ def test_the_lab_report_footnotes_speak_to_learners():
     assert "unrounded" in report
 
 
+COMMITTED = sorted(NOTEBOOKS.glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.stem)
+def test_each_notebook_carries_the_full_language_info_and_kernelspec(path):
+    """JupyterLab writes the kernel's language_info into a notebook when the kernel starts and
+    marks it changed unless the stored one is equal: the committed one is ipykernel's, complete."""
+    metadata = nbformat.read(path, as_version=4).metadata
+    assert metadata["kernelspec"] == {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    info = dict(metadata["language_info"])
+    assert re.fullmatch(r"3\.\d+\.\d+", info.pop("version", "")), "language_info needs the kernel's Python version"
+    assert info == {"codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
+                    "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
+                    "pygments_lexer": "ipython3"}
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.stem)
+def test_each_notebook_stores_only_text_outputs_so_jupyter_trusts_it(path):
+    """Jupyter signs a notebook on save only when the notary trusts every cell: a rich output
+    (widget view, HTML, even text/plain as a result) makes it refuse. Stored outputs are text."""
+    from nbformat.sign import NotebookNotary
+
+    notebook = nbformat.read(path, as_version=4)
+    assert NotebookNotary().check_cells(notebook), f"{path.name} stores a rich output; run the lesson's sync"
+    kinds = {o.output_type for c in notebook.cells if c.cell_type == "code" for o in c.outputs}
+    assert kinds <= {"stream"}, kinds
+
+
+def test_plain_outputs_keeps_the_text_form_of_rich_results():
+    import nbformat.v4 as v4
+
+    from kms_teach.lessons import plain_outputs
+
+    outputs = [v4.new_output("stream", name="stdout", text="a\n"),
+               v4.new_output("execute_result", {"text/plain": "<Quiz: 2 question(s)>",
+                                                "application/vnd.jupyter.widget-view+json": {"model_id": "x"}},
+                             execution_count=1),
+               v4.new_output("display_data", {"text/html": "<b>x</b>"})]
+    plain = plain_outputs(outputs)
+    assert [(o.output_type, o.name, o.text) for o in plain] == [("stream", "stdout", "a\n"),
+                                                                ("stream", "stdout", "<Quiz: 2 question(s)>\n")]
+
+
+#: Markdown that tells the learner to run cells: it reads wrong in Voila, where every cell has
+#: already run and the code is hidden, unless it sits in a ``lesson-notebook-only`` element
+#: (hidden by the kms Voila template).
+RUN_INSTRUCTION = re.compile(
+    r"\bnext cell\b|\bcells? (?:below|above)\b|shift\s*\+\s*enter|\brun all\b|restart kernel"
+    r"|\bbefore (?:you )?run(?:ning)?\b"
+    r"|\b(?:re-?run|run|execute)\s+(?:(?:the|this|that|each|every|all|these|a|your)\s+)?(?:(?:next|code)\s+)?cells?\b",
+    re.I)
+NOTEBOOK_ONLY = re.compile(r'<(div|span|p)\s+class="lesson-notebook-only">.*?</\1>', re.S)
+
+
+def learner_markdown(path: Path) -> list[str]:
+    """The Markdown of a lesson as Voila shows it: without its lesson-notebook-only elements."""
+    return [NOTEBOOK_ONLY.sub("", cell.source) for cell in nbformat.read(path, as_version=4).cells
+            if cell.cell_type == "markdown"]
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.stem)
+def test_lesson_text_tells_no_one_to_run_a_cell_outside_notebook_only_elements(path):
+    found = [match.group(0) for text in learner_markdown(path) for match in RUN_INSTRUCTION.finditer(text)]
+    assert not found, (f"{path.name}: {found}; write for Voila too ('Below, the model ...') or put a "
+                       'notebook-only sentence in <div class="lesson-notebook-only">')
+
+
+def test_the_run_instruction_check_catches_the_old_wording():
+    for text in ("Run the next cell first.", "Run each cell and read the story.", "Before you run the cell, predict",
+                 "**Think! Before running:**", "press **Shift+Enter**", "then run the next cell to check",
+                 "Run the cells from the top."):
+        assert RUN_INSTRUCTION.search(text), text
+    hidden = '<div class="lesson-notebook-only">\n\nRun the next cell first.\n\n</div>\n\nBelow, the model prints'
+    assert not RUN_INSTRUCTION.search(NOTEBOOK_ONLY.sub("", hidden))
+
+
+def test_voila_template_hides_notebook_only_text():
+    template = (ROOT / "share" / "jupyter" / "voila" / "templates" / "kms" / "index.html.j2").read_text(encoding="utf-8")
+    assert re.search(r"\.lesson-notebook-only\s*\{\s*display:\s*none", template)
+
+
+def test_lesson_text_is_held_to_about_100_characters_in_every_front_end():
+    """Voila: the kms template's CSS; JupyterLab and Notebook 7: the package's PageStyle, on every
+    page with an explorer or a quiz. The browser tests measure the lines at 1920 px."""
+    from kms_teach.widgets import PageStyle
+
+    template = (ROOT / "share" / "jupyter" / "voila" / "templates" / "kms" / "index.html.j2").read_text(encoding="utf-8")
+    for css in (template, PageStyle._css):
+        rule = re.search(r"(\.jp-MarkdownOutput p,[^{]*)\{\s*max-width:\s*(\d+)ch", css)
+        assert rule and int(rule.group(2)) <= 80, "a max-width in ch for the Markdown text blocks"
+        assert all(f".jp-MarkdownOutput {tag}" in rule.group(1) for tag in ("li", "blockquote", "summary", "h2"))
+        assert ".jp-OutputArea" not in rule.group(1), "widgets and figures keep their own width"
+
+
+#: A Markdown link or image target: [text](target) or ![alt](target).
+LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)")
+
+
+@pytest.mark.parametrize("path", SOURCES + [NOTEBOOKS / "instructor_notes.md"], ids=lambda p: p.stem)
+def test_links_work_in_voila_and_in_a_server_started_in_the_notebooks_folder(path):
+    """Voila (kms-teach voila) and `jupyter lab notebooks/` serve only the notebooks folder: a
+    link is absolute (https), an anchor in the page, or a file inside that folder."""
+    text = "\n".join(cell.source for cell in read_lesson(path).notebook.cells if cell.cell_type == "markdown")
+    for target in LINK.findall(text):
+        if re.match(r"(https?|mailto):", target) or target.startswith("#"):
+            continue
+        assert not target.startswith(("/", "..")) and "://" not in target, f"{path.name}: link to {target!r}"
+        assert (NOTEBOOKS / target.split("#")[0]).resolve().is_relative_to(NOTEBOOKS.resolve())
+        assert (NOTEBOOKS / target.split("#")[0]).is_file(), f"{path.name}: link to a missing file {target!r}"
+
+
+def test_the_link_check_refuses_a_path_out_of_the_notebooks_folder():
+    assert LINK.findall("is [docs/educator-guide.md](../docs/educator-guide.md), see [S](#sec) and ![x](f.png)") == [
+        "../docs/educator-guide.md", "#sec", "f.png"]
+
+
 # --------------------------------------------------------------------------- one bibliography
 
 

@@ -380,7 +380,8 @@ def code_cells(notebook: str) -> list[str]:
 
 def expected_widget_views(notebook: str) -> int:
     """Widgets the notebook shows: cells whose saved outputs hold a widget view, or, for a
-    notebook saved without outputs, the cells tagged nbval-ignore-output (the widget cells)."""
+    notebook saved without them (``sync_lesson`` stores widget views as their text), the cells
+    tagged nbval-ignore-output (the widget cells)."""
     cells = [c for c in notebook_json(notebook)["cells"] if c["cell_type"] == "code"]
     stored = sum(any(WIDGET_VIEW_MIME in o.get("data", {}) for o in c.get("outputs", [])) for c in cells)
     if stored:
@@ -807,6 +808,44 @@ def explorers_in_panel(page):
         f"() => ({EXPLORERS_JS})().filter(e => e.closest('{PANEL}'))").get_properties().values()]
 
 
+#: The widest window measured for line length, and the longest line of lesson text allowed there.
+WIDE_VIEWPORT = {"width": 1920, "height": 1080}
+MAX_LINE_CHARS = 100
+
+#: JavaScript: each block of lesson text (Markdown cells) under ``scope`` that is wider than
+#: ``limit`` characters of its own font: box width / the text's mean character width, measured
+#: with a canvas in the element's computed font.
+WIDE_PROSE_JS = """([scope, limit]) => {
+  const ctx = document.createElement('canvas').getContext('2d');
+  const blocks = ['p', 'li', 'blockquote', 'dd', 'summary', 'td', 'th', 'h1', 'h2', 'h3', 'h4']
+      .map(tag => `${scope} .jp-MarkdownOutput ${tag}`).join(', ');
+  const wide = [];
+  let measured = 0;
+  for (const el of document.querySelectorAll(blocks)) {
+    const text = el.textContent.replace(/\\s+/g, ' ').trim();
+    if (text.length < 20 || el.getClientRects().length === 0) continue;  // short, or not displayed
+    const cs = getComputedStyle(el);
+    ctx.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+    const chars = el.getBoundingClientRect().width / (ctx.measureText(text).width / text.length);
+    measured += 1;
+    if (chars > limit) wide.push(`${el.tagName.toLowerCase()} ${Math.round(chars)} chars: ${text.slice(0, 50)}`);
+  }
+  return {measured, wide};
+}"""
+
+
+def wide_prose(page, scope: str = "body") -> tuple[int, list[str]]:
+    """Lesson text blocks wider than :data:`MAX_LINE_CHARS` at a 1920 px wide window: (blocks
+    measured, the wide ones). The page's window size is restored afterwards."""
+    page.set_viewport_size(WIDE_VIEWPORT)
+    try:
+        page.wait_for_timeout(100)  # one layout at the new width
+        found = page.evaluate(WIDE_PROSE_JS, [scope, MAX_LINE_CHARS])
+    finally:
+        page.set_viewport_size(VIEWPORT)
+    return found["measured"], found["wide"]
+
+
 def check_lesson_by_keyboard(app, server, browser, screenshots, notebook):
     """Run ``notebook`` in ``app`` and work its sliders and first quiz with the keyboard."""
     page, recorder = open_page(browser)
@@ -820,6 +859,10 @@ def check_lesson_by_keyboard(app, server, browser, screenshots, notebook):
         prompts = panel.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
         numbers = [int(re.sub(r"\D", "", p)) for p in prompts]
         assert numbers == list(range(1, len(code_cells(notebook)) + 1)), f"cells ran out of order: {prompts}"
+        # Line length: the package's PageStyle (on the page once an explorer or quiz has run)
+        # holds every block of lesson text to about 100 characters, even at 1920 px.
+        measured, wide = wide_prose(page, PANEL)
+        assert measured > 10 and not wide, f"{notebook}: lesson text over {MAX_LINE_CHARS} characters a line in {app}: {wide}"
 
         explorers = explorers_in_panel(page)
         for explorer in explorers:

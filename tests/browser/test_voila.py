@@ -18,9 +18,11 @@ from conftest import (
     ERROR_TEXT,
     EXPLORERS_JS,
     LESSONS,
+    MAX_LINE_CHARS,
     build_quiz,
     code_cells,
     quiz_calls,
+    wide_prose,
 )
 
 #: Explorer classes of kms_teach.widgets (a slider wired to a figure and a written summary).
@@ -82,6 +84,15 @@ def test_lesson_renders_without_errors(voila_lessons, notebook):
     match = ERROR_TEXT.search(text)
     assert match is None, f"{notebook}: error text on the page: ...{text[max(0, match.start() - 200):match.end() + 800]}"
     assert lesson.recorder.errors() == [], f"{notebook}: browser console errors"
+
+
+@pytest.mark.parametrize("notebook", LESSONS)
+def test_lesson_text_lines_stay_short_in_a_wide_window(voila_lessons, notebook):
+    """At 1920 px no block of lesson text (paragraph, list item, quote, table cell, summary of a
+    <details>) is wider than about 100 characters: the kms template's CSS holds them to 72ch."""
+    measured, wide = wide_prose(voila_lessons(notebook).page, "#rendered_cells")
+    assert measured > 10, f"{notebook}: only {measured} blocks of lesson text found"
+    assert not wide, f"{notebook}: lesson text over {MAX_LINE_CHARS} characters a line in Voila: {wide}"
 
 
 def test_voila_pages_load_nothing_from_outside_loopback(voila_lessons, voila_landing):
