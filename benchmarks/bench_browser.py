@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 import conftest as setup  # noqa: E402  (the browser tests' set-up: flags, servers, helpers)
 
 GOAL_MS = 100.0
+PRESS_TIMEOUT_MS = 15_000
 PREHEAT_WAIT = 45.0  # s: pre-heated kernels start and run every lesson once (2 busy cores)
 PREHEAT_REFILL = 25.0  # s between loads with pre-heating: the used kernel's replacement runs the lesson
 
@@ -62,7 +63,9 @@ ARM_JS = """(explorer) => {
   const old = explorer.querySelector('.widget-html img').getAttribute('src');
   window.__kmsPress = new Promise((resolve) => {
     let start = null;
-    document.addEventListener('keydown', () => { start = performance.now(); }, {once: true, capture: true});
+    // on window, where the package's key guard also listens: it stops the arrow keys of its
+    // controls there (stopPropagation), which a listener on document would never see
+    window.addEventListener('keydown', () => { start = performance.now(); }, {once: true, capture: true});
     const observer = new MutationObserver(() => {
       const img = explorer.querySelector('.widget-html img');
       if (!img || img.getAttribute('src') === old || start === null) return;
@@ -113,7 +116,11 @@ def press_latencies(page, explorer, presses):
         summary = explorer.evaluate(SUMMARY_JS)
         explorer.evaluate(ARM_JS)
         page.keyboard.press(key)
-        times.append(page.evaluate("() => window.__kmsPress", ))
+        # bounded: a press whose figure never changes is reported, not waited for
+        elapsed = page.evaluate(f"() => Promise.race([window.__kmsPress, new Promise(r => setTimeout(() => r(null), {PRESS_TIMEOUT_MS}))])")
+        if elapsed is None:
+            raise RuntimeError(f"no new figure {PRESS_TIMEOUT_MS} ms after pressing {key} on the day slider")
+        times.append(elapsed)
         # let the rest of the update (summary, lab report) land before the next press
         page.wait_for_function(f"([e, s]) => ({SUMMARY_JS})(e) !== s", arg=[explorer, summary], timeout=20_000)
         page.wait_for_timeout(50)
