@@ -60,17 +60,19 @@ FIRST_FIGURE_JS = """(() => {
 
 #: Arms a measurement of the next key press on the explorer; resolves with milliseconds.
 ARM_JS = """(explorer) => {
-  const old = explorer.querySelector('.widget-html img').getAttribute('src');
+  // every picture of the explorer: a one-day step may leave one of them (a blood film) unchanged
+  const sources = () => [...explorer.querySelectorAll('.widget-html img')].map(i => i.getAttribute('src')).join('|');
+  const old = sources();
   window.__kmsPress = new Promise((resolve) => {
     let start = null;
     // on window, where the package's key guard also listens: it stops the arrow keys of its
     // controls there (stopPropagation), which a listener on document would never see
     window.addEventListener('keydown', () => { start = performance.now(); }, {once: true, capture: true});
     const observer = new MutationObserver(() => {
-      const img = explorer.querySelector('.widget-html img');
-      if (!img || img.getAttribute('src') === old || start === null) return;
+      const images = [...explorer.querySelectorAll('.widget-html img')];
+      if (!images.length || sources() === old || start === null) return;
       observer.disconnect();
-      img.decode().catch(() => null).then(() => requestAnimationFrame(() =>
+      Promise.all(images.map(i => i.decode().catch(() => null))).then(() => requestAnimationFrame(() =>
         setTimeout(() => resolve(performance.now() - start), 0)));
     });
     observer.observe(explorer, {childList: true, subtree: true, attributes: true, attributeFilter: ['src']});
