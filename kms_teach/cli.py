@@ -1122,7 +1122,7 @@ def _add_validate_arguments(val):
 
 def _run_validate(args, reply) -> int:
     """Run every literature checkpoint; exit 1 when any falls outside its window."""
-    from .validate import run_checkpoints, write_report
+    from .validate import run_checkpoints, write_report, write_results
 
     if not args.no_report:
         _check_output(args.output, (".md",))
@@ -1137,6 +1137,10 @@ def _run_validate(args, reply) -> int:
     reply.write(f"{inside} of {len(outcomes)} checkpoints inside; {fitted} fitted, {len(outcomes) - fitted} predicted\n")
     if not args.no_report:
         reply.write(f"report: {write_report(outcomes, args.output)}\n")
+        try:
+            reply.write(f"values for the lessons: {write_results(outcomes)}\n")
+        except OSError as exc:  # a read-only install: the report is written, the lessons keep the shipped values
+            reply.write(f"values for the lessons not written: {exc.strerror or exc}\n")
     return EXIT_OK if inside == len(outcomes) else EXIT_PROBLEMS
 
 

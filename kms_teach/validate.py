@@ -15,6 +15,7 @@ one figure per treatment. This module runs simulations; figures are drawn by
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from . import labs
-from ._assets import AssetError, assets_dir, read_yaml, require
+from ._assets import AssetError, assets_dir, read_json, read_yaml, require
 from .model import _return_freed_memory, simulate, simulate_cohort
 from .treatments import NAMED_PLANS
 
@@ -210,6 +211,33 @@ def labs_names():
 def cohort_age(scenario, day) -> float:
     from .cases import load_case
     return load_case(scenario.get("case", "khe-kms")).age_days + day
+
+
+#: The model's value at every checkpoint, as the committed report gives it (written by ``kms-teach validate``).
+RESULTS_FILE = "validation_results.json"
+
+
+def write_results(outcomes: list[Outcome], path: str | Path | None = None) -> Path:
+    """Write each checkpoint's model value to ``assets/validation_results.json`` (or ``path``)."""
+    path = Path(path) if path is not None else assets_dir() / RESULTS_FILE
+    values = {o.checkpoint.id: o.value for o in outcomes}
+    path.write_text(json.dumps({"written_by": "kms-teach validate", "values": values}, indent=1) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def reported_value(checkpoint_id: str) -> float | None:
+    """A checkpoint's model value as the validation report gives it, without running its scenario.
+
+    Lessons quote the slow cohort checkpoints this way (3,000 infants over two years take
+    seconds); :func:`measure` recomputes one, and a test keeps the file equal to the model.
+    """
+    path = assets_dir() / RESULTS_FILE
+    values = read_json(path).get("values", {})
+    if checkpoint_id not in values:
+        raise AssetError(path, f"has no checkpoint {checkpoint_id!r} (run kms-teach validate); "
+                         f"it has: {', '.join(values)}")
+    return values[checkpoint_id]
 
 
 def run_checkpoints(points: list[Checkpoint] | None = None) -> list[Outcome]:

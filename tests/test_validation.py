@@ -63,3 +63,20 @@ def test_the_committed_report_is_what_the_model_gives_today(outcomes, tmp_path):
              for line in fresh.splitlines() if line.startswith("| ") and old_rows.get(line.split(" | ")[0]) != line]
     assert not stale, "docs/validation.md is out of date (run kms-teach validate):\n" + "\n".join(stale)
     assert committed.read_text(encoding="utf-8") == fresh
+
+
+def test_the_values_lessons_quote_are_what_the_model_gives_today(outcomes):
+    """Lesson 6 quotes the slow cohort checkpoints from assets/validation_results.json instead of running them."""
+    from kms_teach.validate import reported_value
+
+    stale = {o.checkpoint.id: (reported_value(o.checkpoint.id), o.value) for o in outcomes
+             if o.value != pytest.approx(reported_value(o.checkpoint.id), rel=1e-6)}
+    assert not stale, f"assets/validation_results.json is out of date (run kms-teach validate): {stale}"
+
+
+def test_asking_for_a_checkpoint_the_results_do_not_hold_names_the_file_and_the_fix():
+    from kms_teach._assets import AssetError
+    from kms_teach.validate import reported_value
+
+    with pytest.raises(AssetError, match=r"validation_results\.json.*has no checkpoint 'S99' \(run kms-teach validate\)"):
+        reported_value("S99")
