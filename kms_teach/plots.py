@@ -170,6 +170,18 @@ def _platelet_axis(ax, scale: str) -> None:
         ax.yaxis.set_minor_locator(NullLocator())
 
 
+def _log_minor_ticks(ax) -> None:
+    """Unlabelled minor ticks at 2 and 5 of each decade only.
+
+    Matplotlib's default puts one at every integer multiple (40 on the D-dimer axis): each tick
+    is five artists, about 3 MB of a lesson kernel per figure, for marks no one reads.
+    """
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    ax.yaxis.set_minor_locator(LogLocator(base=10, subs=(2.0, 5.0)))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
 def _time_ticks(ax, last_day: float) -> None:
     """Label a long time axis in weeks or months, so a 2-year course reads at a glance."""
     from matplotlib.ticker import AutoLocator, FixedLocator, ScalarFormatter
@@ -227,6 +239,8 @@ class CourseFigure(FastFigure):
             low, high, scale = AXIS[lab]
             ax.set_yscale(scale)
             ax.set_ylim(low, high)
+            if scale == "log":
+                _log_minor_ticks(ax)
             ax.set_title(display_title(lab), fontsize=10, loc="left")
             ax.set_xlabel("day", fontsize=9)
             ax.tick_params(labelsize=8)
