@@ -228,8 +228,15 @@ _ENTITY = re.compile(r"&(#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*;)")
 _SCRIPT_SCHEME = re.compile(r"(javascript|vbscript|livescript|data):", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=1)
+def _link_parser():
+    return mistune.create_markdown(renderer=None, plugins=["math", "strikethrough", "table"])
+
+
 def _link_urls(text: str) -> list[str]:
     """Every link and image destination mistune finds in ``text`` (inline, reference, autolink)."""
+    if "[" not in text and "<" not in text:
+        return []  # every link or image mistune makes starts with one of these (bare URLs stay text)
     found = []
 
     def walk(tokens):
@@ -238,7 +245,7 @@ def _link_urls(text: str) -> list[str]:
                 found.append(token.get("attrs", {}).get("url", ""))
             walk(token.get("children"))
 
-    walk(mistune.create_markdown(renderer=None, plugins=["math", "strikethrough", "table"])(text))
+    walk(_link_parser()(text))
     return found
 
 
