@@ -21,7 +21,7 @@ import yaml
 
 __all__ = [
     "AssetError", "Content", "LineDict", "assets_dir", "line_of", "load_content", "parse_content",
-    "read_json", "read_yaml", "require", "with_lines", "MAX_FILE_BYTES", "MAX_DEPTH", "MAX_VALUES", "MAX_NUMBER",
+    "read_json", "read_text", "read_yaml", "require", "with_lines", "MAX_FILE_BYTES", "MAX_DEPTH", "MAX_VALUES", "MAX_NUMBER",
 ]
 
 
@@ -152,6 +152,8 @@ class Content:
     data: Any
     lines: dict
     problems: list
+    #: The text that was parsed (set by :func:`load_content`), e.g. to fingerprint exactly what was read.
+    text: str = ""
 
 
 def load_content(path: str | Path, *, lenient: bool = False) -> Content:
@@ -182,6 +184,7 @@ def load_content(path: str | Path, *, lenient: bool = False) -> Content:
     path = Path(path)
     text = _read_text(path)
     content = parse_content(text, path)
+    content.text = text
     if content.problems and not lenient:
         raise content.problems[0]
     return content
@@ -201,6 +204,12 @@ def read_json(path: str | Path) -> Any:
     except (ValueError, RecursionError) as exc:
         line = getattr(exc, "lineno", None) or 1
         raise AssetError(path, f"not valid JSON ({exc.__class__.__name__})", line=line) from None
+
+
+def read_text(path: str | Path) -> str:
+    """Read a file of the assets as text with the content rules: a regular file, at most
+    :data:`MAX_FILE_BYTES`, UTF-8; anything else is an :class:`AssetError`."""
+    return _read_text(Path(path))
 
 
 def _read_text(path: Path) -> str:

@@ -1116,7 +1116,8 @@ def run_forwarding_signals(argv: Sequence[str], env=None, stop_seconds: float = 
 # ---------------------------------------------------------------------------
 def _add_validate_arguments(val):
     val.add_argument("--output", "-o", default="docs/validation.md", metavar="FILE",
-                     help="Markdown report to write (default docs/validation.md; figures go in a folder beside it)")
+                     help="Markdown report to write (default docs/validation.md; figures go in a folder beside it); "
+                          "the values lessons quote always go to the assets folder in use")
     val.add_argument("--no-report", action="store_true", help="print the table only; write no files")
 
 
@@ -1139,8 +1140,9 @@ def _run_validate(args, reply) -> int:
         reply.write(f"report: {write_report(outcomes, args.output)}\n")
         try:
             reply.write(f"values for the lessons: {write_results(outcomes)}\n")
-        except OSError as exc:  # a read-only install: the report is written, the lessons keep the shipped values
-            reply.write(f"values for the lessons not written: {exc.strerror or exc}\n")
+        except OSError as exc:  # a read-only install: the report is written; lessons run the checkpoints instead
+            reply.write(f"values for the lessons not written to {exc.filename or 'the assets folder'}: "
+                        f"{exc.strerror or exc}\n")
     return EXIT_OK if inside == len(outcomes) else EXIT_PROBLEMS
 
 

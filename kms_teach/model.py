@@ -206,6 +206,8 @@ class CohortResult:
 
     def _kept(self, name: str) -> np.ndarray:
         if name not in self.series:
+            if name not in _SERIES:
+                raise ValueError(f"unknown series {name!r}; valid choices: {', '.join(_SERIES)}")
             raise ValueError(f"this cohort did not keep {name!r} (kept: {', '.join(self.series)})")
         return self.series[name]
 
@@ -316,12 +318,14 @@ def _as_case(case) -> Case:
 def _kept_series(keep) -> frozenset | None:
     if keep is None:
         return None
-    names = (keep,) if isinstance(keep, str) else tuple(keep)
-    valid = LABS + tuple(k for k in _STATE if k not in LABS)
-    unknown = [k for k in names if k not in valid]
+    try:
+        names = (keep,) if isinstance(keep, str) else tuple(keep)
+    except TypeError:
+        names = (keep,)
+    unknown = [k for k in names if k not in _SERIES]
     if unknown or not names:
         raise ValueError(f"keep must name series of the cohort, not {unknown or 'nothing'}; "
-                         f"valid choices: {', '.join(valid)}")
+                         f"valid choices: {', '.join(_SERIES)}")
     return frozenset(names)
 
 
@@ -540,6 +544,8 @@ def _start_state(case: Case, r: _Rates, severity, d_dimer_base):
 
 _STATE = ("tumour_mass", "tumour_activity", "tumour_bulk", "platelets", "fibrinogen", "factors", "d_dimer",
           "red_cells")
+#: Every series a cohort can keep: the labs, then the pools that are not labs.
+_SERIES = LABS + tuple(k for k in _STATE if k not in LABS)
 # Steps per block in a cohort run: bounds the memory of per-step arrays.
 _COHORT_BLOCK = 2
 # Refuse a run whose results would need more memory than this (bytes).
@@ -556,9 +562,11 @@ _TRIM_AFTER_SAMPLES = 20_000
 @functools.lru_cache(maxsize=1)
 def _malloc_trim():
     try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
     except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to call
         return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim
 
 
 def _return_freed_memory() -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from ._assets import AssetError, assets_dir, load_content, read_json
+from ._assets import AssetError, assets_dir, load_content, read_json, read_text
 from ._content import RAW_HTML, line_for, missing_field, schema_message
 
 __all__ = [
@@ -55,7 +55,7 @@ BLOOM_LEVELS = ("remember", "understand", "apply", "analyze")
 
 #: Lesson objective ids shared with the lessons (``LNN.k``: lesson, position in its list).
 OBJECTIVES = {
-    "L00.1": "Run cells in order; restart and run all",
+    "L00.1": "Work through a lesson in order; start again cleanly",
     "L00.2": "Use the controls from the keyboard",
     "L00.3": "Define KMP and name KHE and TA",
     "L00.4": "Interpret flags on a lab report; convert units",
@@ -300,24 +300,29 @@ def import_jsonschema():
 SEALED_FILE = Path(__file__).with_name("sealed_questions.json")
 
 
-def fingerprint(path: str | Path) -> str:
-    """sha256 of the question schema and one topic file's bytes."""
-    schema = (assets_dir() / "question.schema.json").read_bytes()
-    return hashlib.sha256(schema + b"\0" + Path(path).read_bytes()).hexdigest()
+def fingerprint(text: str) -> str | None:
+    """sha256 of the question schema and of a topic file's text (length-prefixed), or None
+    when the schema cannot be read safely (then nothing counts as sealed)."""
+    try:
+        schema = read_text(assets_dir() / "question.schema.json").encode("utf-8")
+    except AssetError:
+        return None
+    body = text.encode("utf-8")
+    return hashlib.sha256(b"%d:" % len(schema) + schema + b"%d:" % len(body) + body).hexdigest()
 
 
 @functools.lru_cache(maxsize=1)
 def _sealed() -> frozenset:
     try:
-        return frozenset(json.loads(SEALED_FILE.read_text(encoding="utf-8"))["sha256"])
+        return frozenset(str(h) for h in json.loads(SEALED_FILE.read_text(encoding="utf-8"))["sha256"])
     except (OSError, ValueError, KeyError, TypeError):
         return frozenset()
 
 
-def _schema_errors(path: Path, data) -> Iterable:
+def _schema_errors(text: str, data) -> Iterable:
     # A learner's kernel loads the shipped bank without importing jsonschema (~5 MB resident):
-    # those exact bytes passed the schema when they were sealed.
-    if fingerprint(path) in _sealed():
+    # the text just parsed, byte for byte, passed the schema when it was sealed.
+    if fingerprint(text) in _sealed():
         return ()
     return _schema_validator().iter_errors(data)
 
@@ -327,14 +332,14 @@ def seal(folder: str | Path | None = None) -> list[str]:
     sealed, unsealed = [], []
     for path in question_files(folder):
         try:
-            data = load_content(path, lenient=True).data
+            content = load_content(path, lenient=True)
         except AssetError:
             unsealed.append(path.name)
             continue
-        if any(True for _ in _schema_validator().iter_errors(data)):
+        if content.problems or any(True for _ in _schema_validator().iter_errors(content.data)):
             unsealed.append(path.name)
         else:
-            sealed.append(fingerprint(path))
+            sealed.append(fingerprint(content.text))
     SEALED_FILE.write_text(json.dumps({"sha256": sorted(sealed)}, indent=1) + "\n", encoding="utf-8")
     _sealed.cache_clear()
     return unsealed
@@ -385,7 +390,7 @@ def _read_topic(path: str | Path) -> tuple[list[Question], list[Problem], tuple[
             item, fld = "(file)", ".".join(str(p) for p in where) or "-"
         problems.append(Problem(shown, error.line or line_for(lines, where), item, fld, error.message))
     refused = {tuple(error.where or ()) for error in content.problems}
-    for error in _schema_errors(path, data):
+    for error in _schema_errors(content.text, data):
         where = list(error.absolute_path)
         if tuple(where) in refused:  # already reported by the loader (a .nan read as 0, say)
             continue

@@ -15,15 +15,17 @@ one figure per treatment. This module runs simulations; figures are drawn by
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from . import labs
-from ._assets import AssetError, assets_dir, read_json, read_yaml, require
+from ._assets import AssetError, assets_dir, read_json, read_text, read_yaml, require
 from .model import _return_freed_memory, simulate, simulate_cohort
 from .treatments import NAMED_PLANS
 
@@ -217,27 +219,55 @@ def cohort_age(scenario, day) -> float:
 RESULTS_FILE = "validation_results.json"
 
 
+#: The content the model's values depend on; the results file is used only while these are unchanged.
+_MODEL_INPUTS = ("parameters.yaml", "treatments.yaml", "reference_ranges.yaml", "validation.yaml")
+
+
+def inputs_fingerprint() -> str:
+    """sha256 of the model's content files in the assets folder in use (parameters, treatments,
+    reference ranges, checkpoints and every case)."""
+    folder = assets_dir()
+    digest = hashlib.sha256()
+    for path in [folder / name for name in _MODEL_INPUTS] + sorted((folder / "cases").glob("*.yaml")):
+        body = read_text(path).encode("utf-8")
+        digest.update(b"%s %d:" % (path.name.encode("utf-8"), len(body)) + body)
+    return digest.hexdigest()
+
+
 def write_results(outcomes: list[Outcome], path: str | Path | None = None) -> Path:
-    """Write each checkpoint's model value to ``assets/validation_results.json`` (or ``path``)."""
+    """Write each checkpoint's model value to ``assets/validation_results.json`` (or ``path``),
+    with the fingerprint of the content that produced them; the file is replaced atomically."""
     path = Path(path) if path is not None else assets_dir() / RESULTS_FILE
     values = {o.checkpoint.id: o.value for o in outcomes}
-    path.write_text(json.dumps({"written_by": "kms-teach validate", "values": values}, indent=1) + "\n",
-                    encoding="utf-8")
+    text = json.dumps({"written_by": "kms-teach validate", "inputs": inputs_fingerprint(), "values": values},
+                      indent=1) + "\n"
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)  # a lesson kernel reading it never sees half a file
     return path
 
 
 def reported_value(checkpoint_id: str) -> float | None:
-    """A checkpoint's model value as the validation report gives it, without running its scenario.
+    """A checkpoint's model value as the validation report gives it.
 
     Lessons quote the slow cohort checkpoints this way (3,000 infants over two years take
-    seconds); :func:`measure` recomputes one, and a test keeps the file equal to the model.
+    seconds). The value comes from ``assets/validation_results.json`` while the model's content
+    files are those that produced it; otherwise (an educator's own parameters or cases, a
+    missing or damaged file) the checkpoint is run with :func:`measure`, so a lesson never
+    quotes a model other than the one it runs. A test keeps the shipped file equal to the model.
     """
-    path = assets_dir() / RESULTS_FILE
-    values = read_json(path).get("values", {})
-    if checkpoint_id not in values:
-        raise AssetError(path, f"has no checkpoint {checkpoint_id!r} (run kms-teach validate); "
-                         f"it has: {', '.join(values)}")
-    return values[checkpoint_id]
+    points = {point.id: point for point in load_checkpoints()}
+    if checkpoint_id not in points:
+        raise AssetError(assets_dir() / "validation.yaml", f"has no checkpoint {checkpoint_id!r}; "
+                         f"valid choices: {', '.join(points)}")
+    try:
+        stored = read_json(assets_dir() / RESULTS_FILE)
+        value = stored["values"][checkpoint_id] if stored.get("inputs") == inputs_fingerprint() else "stale"
+    except (AssetError, AttributeError, KeyError, TypeError):
+        value = "stale"
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)):
+        return value
+    return measure(points[checkpoint_id])
 
 
 def run_checkpoints(points: list[Checkpoint] | None = None) -> list[Outcome]:

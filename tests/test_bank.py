@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from kms_teach import load_bank
-from kms_teach._assets import assets_dir
+from kms_teach._assets import AssetError, assets_dir
 from kms_teach.check import check_paths
 from kms_teach.questions import BLOOM_LEVELS, OBJECTIVES, case_panel, consequence, expected_value, grade
 
@@ -189,7 +189,7 @@ def test_answer_keys_are_spread_over_positions():
 def test_the_seal_lists_exactly_the_shipped_topic_files_so_learners_skip_only_checked_bytes():
     from kms_teach import questions
 
-    shipped = {questions.fingerprint(p) for p in questions.question_files()}
+    shipped = {questions.fingerprint(p.read_text(encoding="utf-8")) for p in questions.question_files()}
     sealed = set(questions._sealed())
     assert sealed == shipped, "the question bank changed since it was sealed: run python -m kms_teach.seal"
 
@@ -213,3 +213,22 @@ def test_a_shipped_file_changed_by_one_field_is_checked_against_the_schema_again
     (tmp_path / source.name).write_text(changed, encoding="utf-8")
     bank = load_bank(tmp_path)
     assert any(p.field == "bloom" for p in bank.problems), bank.problems
+
+
+def test_a_schema_that_is_not_a_regular_file_seals_nothing_and_is_reported_in_one_line(tmp_path, monkeypatch):
+    import shutil
+
+    from kms_teach import questions
+
+    assets = tmp_path / "assets"
+    shutil.copytree(assets_dir(), assets)
+    (assets / "question.schema.json").unlink()
+    (assets / "question.schema.json").mkdir()
+    monkeypatch.setenv("KMS_TEACH_ASSETS", str(assets))
+    questions._schema_validator.cache_clear()
+    try:
+        assert questions.fingerprint("topic: x") is None
+        with pytest.raises(AssetError, match="question.schema.json.*not a regular file"):
+            load_bank(assets / "questions")
+    finally:
+        questions._schema_validator.cache_clear()

@@ -154,3 +154,25 @@ def test_switching_the_platelet_axis_back_and_forth_draws_what_a_fresh_figure_dr
     fresh_trapping.set_platelet_scale("log")
     assert np.array_equal(pixels(course.render(treated, 20)), pixels(fresh_course.render(treated, 20)))
     assert np.array_equal(pixels(trapping.render(treated, 20, 0.5)), pixels(fresh_trapping.render(treated, 20, 0.5)))
+
+
+def test_a_one_pixel_line_of_each_named_colour_keeps_its_exact_colour_in_the_png():
+    # the PNG palette is chosen from a sample of the pixels; a thin line between the sampled
+    # rows or columns must still come through in its own colour
+    import io
+
+    from PIL import Image
+
+    from kms_teach.plots import PALETTE, FastFigure
+
+    figure = FastFigure(300, 200)
+    ax = figure.figure.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    ax.set_xlim(0, 300)
+    ax.set_ylim(0, 200)
+    for n, colour in enumerate(PALETTE.values()):
+        ax.axhline(10 + 20 * n + 0.5 + (n % 3), color=colour, linewidth=0.72, antialiased=False)
+    pixels = np.asarray(Image.open(io.BytesIO(figure.render_png())).convert("RGB")).reshape(-1, 3)
+    found = {tuple(p) for p in np.unique(pixels, axis=0)}
+    for name, colour in PALETTE.items():
+        assert tuple(bytes.fromhex(colour.lstrip("#"))) in found, name

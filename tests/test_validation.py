@@ -67,16 +67,57 @@ def test_the_committed_report_is_what_the_model_gives_today(outcomes, tmp_path):
 
 def test_the_values_lessons_quote_are_what_the_model_gives_today(outcomes):
     """Lesson 6 quotes the slow cohort checkpoints from assets/validation_results.json instead of running them."""
-    from kms_teach.validate import reported_value
+    import json
 
-    stale = {o.checkpoint.id: (reported_value(o.checkpoint.id), o.value) for o in outcomes
-             if o.value != pytest.approx(reported_value(o.checkpoint.id), rel=1e-6)}
+    from kms_teach._assets import assets_dir
+    from kms_teach.validate import RESULTS_FILE, inputs_fingerprint
+
+    stored = json.loads((assets_dir() / RESULTS_FILE).read_text(encoding="utf-8"))
+    assert stored["inputs"] == inputs_fingerprint(), "run kms-teach validate: the model's content files changed"
+    stale = {o.checkpoint.id: (stored["values"].get(o.checkpoint.id), o.value) for o in outcomes
+             if o.value != pytest.approx(stored["values"].get(o.checkpoint.id), rel=1e-6)}
     assert not stale, f"assets/validation_results.json is out of date (run kms-teach validate): {stale}"
 
 
-def test_asking_for_a_checkpoint_the_results_do_not_hold_names_the_file_and_the_fix():
+@pytest.mark.parametrize("damage", ["changed parameters", "not a mapping", "value is text", "file missing"])
+def test_a_lesson_quotes_the_model_it_runs_when_the_stored_values_do_not_apply(damage, tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    from kms_teach._assets import assets_dir
+    from kms_teach.validate import RESULTS_FILE, load_checkpoints, measure, reported_value
+
+    assets = tmp_path / "assets"
+    shutil.copytree(assets_dir(), assets)
+    results = assets / RESULTS_FILE
+    stored = json.loads(results.read_text(encoding="utf-8"))
+    if damage == "changed parameters":
+        text = (assets / "parameters.yaml").read_text(encoding="utf-8")
+        (assets / "parameters.yaml").write_text(text + "\n# an educator's copy\n", encoding="utf-8")
+        stored["values"]["P1"] = 999.0  # a stored value that must not be shown for other inputs
+        results.write_text(json.dumps(stored), encoding="utf-8")
+    elif damage == "not a mapping":
+        results.write_text("[1, 2]", encoding="utf-8")
+    elif damage == "value is text":
+        stored["values"]["P1"] = "21"
+        results.write_text(json.dumps(stored), encoding="utf-8")
+    else:
+        results.unlink()
+    monkeypatch.setenv("KMS_TEACH_ASSETS", str(assets))
+    live = measure({p.id: p for p in load_checkpoints()}["P1"])
+    assert reported_value("P1") == pytest.approx(live)
+
+
+def test_the_stored_value_is_used_while_the_content_is_unchanged(monkeypatch):
+    from kms_teach import validate
+
+    monkeypatch.setattr(validate, "measure", lambda point: pytest.fail("ran the checkpoint"))
+    assert validate.reported_value("S10") == pytest.approx(0.108, abs=0.0005)
+
+
+def test_asking_for_a_checkpoint_that_does_not_exist_names_the_valid_choices():
     from kms_teach._assets import AssetError
     from kms_teach.validate import reported_value
 
-    with pytest.raises(AssetError, match=r"validation_results\.json.*has no checkpoint 'S99' \(run kms-teach validate\)"):
+    with pytest.raises(AssetError, match=r"validation\.yaml.*has no checkpoint 'S99'; valid choices: P1, "):
         reported_value("S99")
