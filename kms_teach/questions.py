@@ -1117,4 +1117,3 @@ def _grade_numeric(question: Question, response) -> Grade:
 def _round(value: float, tolerance: float) -> str:
     decimals = max(0, min(3, -math.floor(math.log10(tolerance)) + 1)) if tolerance > 0 else 2
     return f"{value:.{decimals}f}"
-

@@ -33,6 +33,7 @@ __all__ = ["Checkpoint", "Outcome", "load_checkpoints", "run_checkpoints", "writ
 
 USES = ("fitted", "predicted")
 KINDS = ("value", "rise", "first_day", "day_difference", "cohort_rate", "cohort_rate_difference", "rebound")
+_COHORT_KINDS = ("cohort_rate", "cohort_rate_difference", "rebound")
 #: Named plans a scenario may use by name (see treatments.NAMED_PLANS).
 PLANS = NAMED_PLANS
 
@@ -171,7 +172,8 @@ def _rate(cohort, m) -> float:
 def measure(point: Checkpoint) -> float | None:
     """Run a checkpoint's scenario and return the model's value."""
     value = _measure(point)
-    _return_freed_memory()  # a lesson kernel that quotes a cohort checkpoint should not keep its heap
+    if point.measure["kind"] in _COHORT_KINDS:  # the cohort is freed now: give its heap back
+        _return_freed_memory()
     return value
 
 
